@@ -1,0 +1,72 @@
+"""The executor contract: run picklable work on workers, hand results back to the driver.
+
+The driver submits ``fn(arg)`` calls and collects them as they complete, in any order.
+Work functions are expected to catch their own exceptions and return a value describing
+the failure; the executor reports only what the work itself could not: a worker that
+died (killed, out of memory, segfault), an argument that could not be sent, or an
+exception that escaped ``fn``. Such a :class:`Completed` has ``error`` set and ``value``
+``None``; the other work goes on.
+
+Executors are used from one driver thread; they are not thread-safe. Workers never touch
+the tracking store: results travel back to the driver, which alone writes.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+__all__ = ["BaseExecutor", "Completed"]
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Completed(Generic[R]):
+    """One finished submission: its ticket and either its value or why it has none."""
+
+    ticket: int
+    value: R | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class BaseExecutor(abc.ABC):
+    """Runs submitted calls on ``workers`` workers."""
+
+    workers: int
+
+    @abc.abstractmethod
+    def submit(self, fn: Callable[[Any], Any], arg: Any) -> int:
+        """Queue ``fn(arg)``; return its ticket (0, 1, 2, ... in submission order)."""
+
+    @abc.abstractmethod
+    def next_completed(self, timeout: float | None = None) -> Completed[Any] | None:
+        """Block until a submission finishes and return it; ``None`` on timeout.
+
+        Raises ``LookupError`` when nothing is pending.
+        """
+
+    @property
+    @abc.abstractmethod
+    def pending(self) -> int:
+        """How many submissions have not been returned by :meth:`next_completed` yet."""
+
+    @abc.abstractmethod
+    def cancel_queued(self) -> list[int]:
+        """Drop submissions no worker has started; return their tickets."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Stop the workers. Work still running is abandoned. Idempotent."""
+
+    def __enter__(self) -> BaseExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

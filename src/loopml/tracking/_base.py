@@ -1,0 +1,160 @@
+"""The tracking store's contract.
+
+A store keeps runs, cells, artifact metadata, registered model versions, aliases and
+alias events. Every implementation passes :mod:`loopml.tracking.testing`.
+
+Contract, for every implementation:
+
+* **Thread safety.** Every method may be called from several threads of one process at
+  once. Several processes may share one store (SQL backends); correctness then rests on
+  the database's transactions, never on in-process locks.
+* **Atomicity.** Each method is one transaction: it happens entirely or not at all.
+  ``add_cells`` writes its whole batch or nothing; ``register_version`` creates the version
+  and moves the alias together or does neither.
+* **Immutability.** Finished cells, artifacts and model versions are never changed. A run
+  changes only from RUNNING to a finished state, once.
+* **Aliases.** An alias always points at an existing version. Moves are compare-and-set:
+  ``expected`` is the version the caller believes the alias is at now (``None``: unset);
+  if it is elsewhere, :class:`~loopml.errors.AliasConflict` is raised and nothing changes.
+  Every move appends an :class:`AliasEvent`.
+* **Errors.** Missing runs, cells, versions or artifacts raise
+  :class:`~loopml.errors.ModelNotFound` (registry) or return ``None`` where the signature
+  says so; database failures raise :class:`~loopml.errors.StoreError` chained to the cause.
+* **Ordering.** Lists come newest first unless stated.
+* **Timestamps** are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+
+from loopml.tracking._records import (
+    AliasEvent,
+    ArtifactRecord,
+    CellRecord,
+    EventKind,
+    ModelVersion,
+    RunRecord,
+    RunState,
+)
+
+__all__ = ["BaseStore"]
+
+
+class BaseStore(abc.ABC):
+    """Abstract tracking store; choose an implementation with :func:`get_store`."""
+
+    # -- runs -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_run(self, run: RunRecord) -> None:
+        """Record a new run (state RUNNING). Raises StoreError if the id exists."""
+
+    @abc.abstractmethod
+    def finish_run(self, run_id: str, *, state: RunState, n_cells: int, n_failed: int) -> None:
+        """Mark a RUNNING run finished now. Raises StoreError if unknown or already finished."""
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> RunRecord | None:
+        """Return the run, or None. A unique prefix of at least 6 characters also matches."""
+
+    @abc.abstractmethod
+    def list_runs(self, *, pipeline: str | None = None, limit: int = 50) -> list[RunRecord]:
+        """Return runs, newest first."""
+
+    # -- cells ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_cells(self, cells: Sequence[CellRecord]) -> None:
+        """Write a batch of finished cells atomically. Their run must exist."""
+
+    @abc.abstractmethod
+    def list_cells(
+        self,
+        *,
+        run_id: str | None = None,
+        pipeline: str | None = None,
+        dataset: str | None = None,
+    ) -> list[CellRecord]:
+        """Return cells matching every filter given, oldest first (the order they finished)."""
+
+    @abc.abstractmethod
+    def get_cell(self, cell_id: str) -> CellRecord | None:
+        """Return the cell, or None."""
+
+    # -- artifacts --------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_artifacts(self, artifacts: Sequence[ArtifactRecord]) -> None:
+        """Record artifacts; one already present (same sha256) is left as it is."""
+
+    @abc.abstractmethod
+    def get_artifact(self, sha256: str) -> ArtifactRecord | None:
+        """Return the artifact's record, or None."""
+
+    # -- registry ---------------------------------------------------------------------
+    @abc.abstractmethod
+    def register_version(
+        self,
+        *,
+        name: str,
+        cell_id: str,
+        artifact_sha256: str,
+        metrics: Mapping[str, float],
+        alias: str | None = None,
+        expected: int | None = None,
+        actor: str,
+        reason: str,
+    ) -> ModelVersion:
+        """Create the next version of ``name`` (1, 2, ...), optionally moving ``alias`` to it.
+
+        The cell and artifact must exist. With ``alias``, the move is compare-and-set
+        against ``expected`` and an ``EventKind.REGISTER`` event is appended; a conflict
+        raises AliasConflict and the version is not created.
+        """
+
+    @abc.abstractmethod
+    def set_alias(
+        self,
+        *,
+        name: str,
+        alias: str,
+        version: int,
+        expected: int | None,
+        kind: EventKind,
+        actor: str,
+        reason: str,
+    ) -> AliasEvent:
+        """Move ``alias`` of ``name`` to ``version`` by compare-and-set; return the event.
+
+        Raises ModelNotFound if the version does not exist, AliasConflict if the alias is
+        not at ``expected``.
+        """
+
+    @abc.abstractmethod
+    def get_alias(self, name: str, alias: str) -> int | None:
+        """Return the version the alias points at, or None when unset."""
+
+    @abc.abstractmethod
+    def get_version(self, name: str, version: int) -> ModelVersion:
+        """Return the version. Raises ModelNotFound."""
+
+    @abc.abstractmethod
+    def list_versions(self, name: str | None = None) -> list[ModelVersion]:
+        """Return versions of one model (or all), by name then version descending."""
+
+    @abc.abstractmethod
+    def list_aliases(self, name: str | None = None) -> dict[str, dict[str, int]]:
+        """Return ``{model name: {alias: version}}``."""
+
+    @abc.abstractmethod
+    def list_events(self, name: str, *, alias: str | None = None) -> list[AliasEvent]:
+        """Return the alias events of a model, oldest first."""
+
+    # -- lifecycle --------------------------------------------------------------------
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
+        """Release connections. The store must not be used afterwards."""
+
+    def __enter__(self) -> BaseStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
