@@ -4,8 +4,8 @@
 
     LoopmlError                      exit code 1 unless stated
     ├── InputError                   bad input from the user: exit code 2
-    │   ├── SpecError                loopml.yaml breaks a rule (names file, key path, line)
-    │   └── DataError                a dataset cannot be used (names dataset, file, column)
+    │   └── SpecError                loopml.yaml breaks a rule (names file, key path, line)
+    │       └── DataError            a dataset cannot be used (names dataset, file, column)
     ├── StoreError                   the tracking store failed (database errors translated here)
     ├── ArtifactError                an artifact is missing, corrupt (sha256) or holds untrusted types
     ├── ExecutorError                the executor could not run work (pool failed to start, ...)
@@ -87,7 +87,7 @@ class SpecError(InputError):
         return f"{len(lines)} problems in the spec:\n" + "\n".join(f"  - {x}" for x in lines)
 
 
-class DataError(InputError):
+class DataError(SpecError):
     """A dataset cannot be loaded or used as the spec describes."""
 
 

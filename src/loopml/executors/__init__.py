@@ -1,0 +1,16 @@
+"""Executors run a grid's cells on workers and hand the results back to the driver.
+
+:func:`get_executor` picks one from a worker count: :class:`InlineExecutor` runs the work
+in this process (``--workers 1``, tests, debugging); :class:`ProcessExecutor` is a local
+process pool that pins each failure on the one submission it hit. Every executor passes
+the conformance suite in :mod:`loopml.executors.testing`.
+"""
+
+from __future__ import annotations
+
+from loopml.executors._base import BaseExecutor, Completed
+from loopml.executors._factory import get_executor
+from loopml.executors._inline import InlineExecutor
+from loopml.executors._process import ProcessExecutor
+
+__all__ = ["BaseExecutor", "Completed", "InlineExecutor", "ProcessExecutor", "get_executor"]

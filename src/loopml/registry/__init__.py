@@ -1,0 +1,13 @@
+"""The model registry: versions, the champion alias, promote, rollback, hash-checked loads."""
+
+from __future__ import annotations
+
+from loopml.registry._registry import (
+    CHAMPION,
+    ModelSummary,
+    Registry,
+    default_actor,
+    previous_champion,
+)
+
+__all__ = ["CHAMPION", "ModelSummary", "Registry", "default_actor", "previous_champion"]

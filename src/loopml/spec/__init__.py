@@ -1,0 +1,37 @@
+"""The spec: ``loopml.yaml`` parsed, validated and explained when wrong."""
+
+from __future__ import annotations
+
+from loopml.spec._check import check_spec, task_problems
+from loopml.spec._imports import import_object
+from loopml.spec._load import load_spec, parse_spec, spec_hash
+from loopml.spec._metrics import known_metrics, metric_task
+from loopml.spec._schema import (
+    DatasetSpec,
+    MetricsSpec,
+    ModelSpec,
+    PreprocessingSpec,
+    Spec,
+    SplitSpec,
+    Step,
+    Task,
+)
+
+__all__ = [
+    "DatasetSpec",
+    "MetricsSpec",
+    "ModelSpec",
+    "PreprocessingSpec",
+    "Spec",
+    "SplitSpec",
+    "Step",
+    "Task",
+    "check_spec",
+    "import_object",
+    "known_metrics",
+    "load_spec",
+    "metric_task",
+    "parse_spec",
+    "spec_hash",
+    "task_problems",
+]

@@ -1,0 +1,196 @@
+"""Content-addressed skops files of fitted pipelines, verified by sha256 before every load.
+
+Layout under the root: ``sha256/<first two hex digits>/<sha256>.skops``. The bytes are the
+skops dump in canonical form, so a pipeline refitted identically gets the same sha256. A
+file is written to a temp file in its final directory, fsynced, then renamed into place, so
+a reader sees either no file or the whole file. Saves are idempotent: the same content is
+written once, and concurrent saves of it from several threads or processes are safe (every
+rename carries the same bytes). Loads refuse a file whose bytes do not hash to the sha256
+the caller recorded, or that holds a type outside :data:`TRUSTED_TYPES` and the caller's
+``extra_trusted``. A store holds no state beyond its root and may be shared freely.
+
+skops (and the trusted list, which imports every scikit-learn estimator) is imported on
+first use: together they take seconds, which commands that never touch an artifact should
+not pay.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from loopml.artifacts._canonical import canonicalize
+from loopml.errors import ArtifactError
+
+__all__ = ["ArtifactRef", "ArtifactStore"]
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class ArtifactRef:
+    """Where a saved artifact lives: its sha256, its path under the root, its size."""
+
+    sha256: str
+    uri: str
+    size_bytes: int
+
+
+class ArtifactStore:
+    """Saves fitted pipelines as skops files under ``root`` and loads them back, verified."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+
+    def save(self, pipeline: Any) -> ArtifactRef:
+        """Serialize ``pipeline`` with skops and store it; return where it lives.
+
+        Saving content that is already stored writes nothing. Raises :class:`ArtifactError`
+        when skops cannot serialize the pipeline or the file cannot be written.
+        """
+        import skops.io
+
+        try:
+            raw = skops.io.dumps(pipeline)
+        except Exception as exc:
+            raise ArtifactError(
+                f"skops could not serialize {type(pipeline).__name__}: {exc}. Artifacts are "
+                "saved with skops; use estimators and functions it supports"
+            ) from exc
+        dump = canonicalize(raw)
+        # A lambda dumps fine but can never be imported back by its name.
+        unloadable = sorted(name for name in dump.type_names if "<" in name)
+        if unloadable:
+            raise ArtifactError(
+                f"the pipeline holds {', '.join(unloadable)}, which cannot be loaded back by "
+                "name. Define it as a function at module level in an importable module"
+            )
+        sha = hashlib.sha256(dump.data).hexdigest()
+        uri = _uri(sha)
+        path = self.root / uri
+        if not self._holds(path, sha):
+            _write_atomically(path, dump.data)
+        return ArtifactRef(sha256=sha, uri=uri, size_bytes=len(dump.data))
+
+    def load(self, uri_or_sha: str, *, sha256: str, extra_trusted: Iterable[str] = ()) -> Any:
+        """Return the object stored at ``uri_or_sha`` after checking its bytes and types.
+
+        ``sha256`` is the hash recorded when the artifact was saved. ``extra_trusted`` names
+        types to trust on top of :data:`TRUSTED_TYPES`, such as estimator classes from other
+        libraries that the user's spec names; a single name may be passed as a string.
+        """
+        import skops.io
+
+        from loopml.artifacts._trusted import TRUSTED_TYPES
+
+        is_sha = _SHA256.fullmatch(uri_or_sha.lower()) is not None
+        path = self.path_for(_uri(uri_or_sha) if is_sha else uri_or_sha)
+        data = _read(path)
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != sha256.lower():
+            raise ArtifactError(
+                f"artifact {path} has sha256 {actual}, but sha256 {sha256} was recorded for it: "
+                "the file is corrupt or was changed after it was saved. Re-run the cell that "
+                "produced it to write it again"
+            )
+        extra = {extra_trusted} if isinstance(extra_trusted, str) else set(extra_trusted)
+        try:
+            reported = skops.io.get_untrusted_types(data=data)
+        except Exception as exc:
+            raise ArtifactError(f"artifact {path} is not a readable skops file: {exc}") from exc
+        refused = sorted(set(reported) - TRUSTED_TYPES - extra)
+        if refused:
+            raise ArtifactError(
+                f"artifact {path} holds types loopml does not trust: {', '.join(refused)}. "
+                "Load it only if you trust where the file came from, by passing these names "
+                "in extra_trusted"
+            )
+        try:
+            return skops.io.loads(data, trusted=reported)
+        except Exception as exc:
+            raise ArtifactError(
+                f"skops could not rebuild artifact {path}: {exc}. Check that the libraries "
+                "and modules it was saved with are installed and importable"
+            ) from exc
+
+    def path_for(self, uri: str) -> Path:
+        """Return the absolute path of ``uri``, refusing any that leads outside the root."""
+        candidate = Path(uri)
+        if ".." in candidate.parts:
+            raise ArtifactError(
+                f"artifact uri {uri!r} contains '..'; uris are paths under {self.root} such "
+                "as 'sha256/ab/ab….skops'"
+            )
+        # resolve() follows symlinks, so a link inside the root that points out is caught too.
+        path = (self.root / candidate).resolve()
+        if not path.is_relative_to(self.root):
+            raise ArtifactError(
+                f"artifact uri {uri!r} resolves to {path}, outside the artifact root "
+                f"{self.root}; only files under the root are loaded"
+            )
+        return path
+
+    def exists(self, sha256: str) -> bool:
+        """Return whether a file for ``sha256`` is stored (its bytes are checked on load)."""
+        return (self.root / _uri(sha256)).is_file()
+
+    def _holds(self, path: Path, sha: str) -> bool:
+        # Re-hashing an existing file costs a fraction of a millisecond and lets a re-run
+        # of the cell repair a corrupted file instead of keeping it forever.
+        try:
+            return hashlib.sha256(path.read_bytes()).hexdigest() == sha
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise ArtifactError(f"cannot read existing artifact {path}: {exc}") from exc
+
+
+def _uri(sha256: str) -> str:
+    """Return the uri of ``sha256`` relative to the root, in POSIX form."""
+    sha = sha256.lower()
+    if not _SHA256.fullmatch(sha):
+        raise ArtifactError(f"a sha256 is 64 hex digits, but got {sha256!r}")
+    return f"sha256/{sha[:2]}/{sha}.skops"
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ArtifactError(
+            f"artifact file {path} does not exist. It was deleted or the artifact root moved; "
+            "re-run the cell that produced it"
+        ) from exc
+    except OSError as exc:
+        raise ArtifactError(f"cannot read artifact {path}: {exc}") from exc
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a synced temp file and a rename; leave no temp file."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # O_EXCL: never share a temp file with a concurrent writer. 0o666 lets the umask
+            # decide, so a server running as another user can read what training wrote.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+                file.flush()
+                # Without it a crash soon after the rename can leave an empty file in place.
+                os.fsync(file.fileno())
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+    except OSError as exc:
+        raise ArtifactError(
+            f"cannot write artifact {path}: {exc}. Check free space and permissions"
+        ) from exc

@@ -1,0 +1,152 @@
+"""Engines for the SQL store: URL checks, SQLite settings, and database errors translated."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, exc
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.pool import StaticPool
+
+from loopml.errors import StoreError
+
+__all__ = [
+    "URL_EXAMPLES",
+    "WRITE",
+    "is_sqlite_memory",
+    "make_store_engine",
+    "parse_url",
+    "shown",
+    "translated",
+]
+
+URL_EXAMPLES = "sqlite:///path/to/loopml.db or postgresql+psycopg://user@host:5432/loopml"
+
+# Execution option marking a connection whose next transaction will write. On SQLite it
+# makes the transaction BEGIN IMMEDIATE (see _sqlite_begin).
+WRITE = "loopml_write"
+
+_BUSY_TIMEOUT_MS = 30_000
+
+
+def parse_url(url: str) -> URL:
+    """Return the parsed SQLAlchemy URL; a string that is not one raises StoreError."""
+    try:
+        return make_url(url)
+    except exc.ArgumentError as error:
+        raise StoreError(
+            f"the tracking store URL must be a SQLAlchemy database URL, but got {url!r}. "
+            f"Use for example {URL_EXAMPLES}"
+        ) from error
+
+
+def shown(url: URL) -> str:
+    """Return the URL as it may appear in a message: password masked."""
+    return url.render_as_string(hide_password=True)
+
+
+def is_sqlite_memory(url: URL) -> bool:
+    """Tell whether the URL names a private in-memory SQLite database."""
+    database = url.database or ""
+    return url.get_backend_name() == "sqlite" and (
+        database in ("", ":memory:") or url.query.get("mode") == "memory"
+    )
+
+
+def make_store_engine(url: URL) -> Engine:
+    """Return an engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+    kwargs: dict[str, Any] = {}
+    sqlite = url.get_backend_name() == "sqlite"
+    if sqlite and is_sqlite_memory(url):
+        # Every connection to :memory: is a new empty database, so share one connection.
+        kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    elif sqlite:
+        _create_parent(url)
+    else:
+        # Long-lived processes (serving, UI) would otherwise fail once after a DB restart.
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(url, **kwargs)
+    except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as error:
+        raise StoreError(
+            f"cannot open the tracking store at {shown(url)}: {error}. Check the dialect and "
+            f"that its driver is installed (PostgreSQL: pip install 'loopml[postgres]' and "
+            f"a postgresql+psycopg:// URL). Valid URLs look like {URL_EXAMPLES}"
+        ) from error
+    if sqlite:
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _create_parent(url: URL) -> None:
+    database = url.database or ""
+    if database.startswith("file:"):  # a URI filename: SQLite resolves it, not us
+        return
+    try:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(
+            f"cannot create the folder of the tracking store {shown(url)}: {error}. "
+            "Choose a path loopml may write to"
+        ) from error
+
+
+def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    # Take BEGIN away from the sqlite3 module (it would skip it before SELECT and DDL);
+    # _sqlite_begin emits it instead, so transactions mean what they say.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # WAL lets readers go on while one process writes; NORMAL sync is safe with WAL.
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # A deferred transaction that reads and then writes gets SQLITE_BUSY without waiting
+    # when another writer committed meanwhile; writers take the lock up front instead.
+    write = conn.get_execution_options().get(WRITE, False)
+    # Straight to the driver: exec_driver_sql would cost as much as the statement itself.
+    driver: Any = conn.connection.driver_connection
+    driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@contextmanager
+def translated(url: URL, action: str) -> Iterator[None]:
+    """Turn any SQLAlchemy error raised inside into a StoreError naming the store."""
+    try:
+        yield
+    except exc.IntegrityError as error:
+        raise StoreError(
+            f"the tracking store at {shown(url)} could not {action}: {_cause(error)}. "
+            "A record with that id already exists or one it refers to is missing"
+        ) from error
+    except (exc.OperationalError, exc.InterfaceError) as error:
+        raise StoreError(
+            f"the tracking store at {shown(url)} could not {action}: {_cause(error)}. "
+            "Check that the database is reachable at that URL and that loopml may write to it"
+        ) from error
+    except exc.DBAPIError as error:
+        raise StoreError(
+            f"the tracking store at {shown(url)} could not {action}: {_cause(error)}. "
+            "Check that the URL points at a loopml tracking database"
+        ) from error
+    except exc.SQLAlchemyError as error:
+        raise StoreError(
+            f"the tracking store at {shown(url)} could not {action}: {_cause(error)}. "
+            "See the chained error for details"
+        ) from error
+
+
+def _cause(error: exc.SQLAlchemyError) -> str:
+    cause = error.orig if isinstance(error, exc.DBAPIError) else error
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__

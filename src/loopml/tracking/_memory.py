@@ -1,0 +1,303 @@
+"""The in-process tracking store: the test double of :class:`SQLStore`, same behaviour."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from loopml.errors import AliasConflict, ModelNotFound, StoreError
+from loopml.tracking import _checks
+from loopml.tracking._base import BaseStore
+from loopml.tracking._records import (
+    AliasEvent,
+    ArtifactRecord,
+    CellRecord,
+    EventKind,
+    ModelVersion,
+    RunRecord,
+    RunState,
+)
+
+__all__ = ["InMemoryStore"]
+
+_PREFIX_MIN = 6
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+_T = TypeVar("_T")
+
+
+def _json(value: _T, what: str) -> _T:
+    """Return a copy of ``value`` as a JSON column gives it back; refuse what SQL would."""
+    try:
+        copy: _T = json.loads(json.dumps(value))
+    except (TypeError, ValueError) as error:
+        raise StoreError(f"{what} must be JSON serializable: {error}") from error
+    return copy
+
+
+def _floats(metrics: Mapping[str, float]) -> dict[str, float]:
+    return {key: float(value) for key, value in metrics.items()}
+
+
+class InMemoryStore(BaseStore):
+    """A tracking store held in this process's memory; everything is lost on exit.
+
+    Every method holds one lock, which makes each one atomic and thread-safe. Values are
+    copied in and out the way the SQL store serializes them, so tests written against this
+    store see what they would see against a database.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: dict[str, RunRecord] = {}
+        self._cells: dict[str, CellRecord] = {}  # in insertion order
+        self._artifacts: dict[str, ArtifactRecord] = {}
+        self._versions: dict[str, dict[int, ModelVersion]] = {}
+        self._aliases: dict[str, dict[str, int]] = {}
+        self._events: list[AliasEvent] = []
+
+    def __repr__(self) -> str:
+        return "InMemoryStore()"
+
+    # -- runs -------------------------------------------------------------------------
+    def create_run(self, run: RunRecord) -> None:
+        run = _checks.normalize_run(run)
+        packages = _json(dict(run.lineage.packages), "Lineage.packages")
+        run = dataclasses.replace(run, lineage=dataclasses.replace(run.lineage, packages=packages))
+        with self._lock:
+            if run.run_id in self._runs:
+                raise StoreError(f"run id {run.run_id!r} already exists; give the run a new id")
+            self._runs[run.run_id] = run
+
+    def finish_run(self, run_id: str, *, state: RunState, n_cells: int, n_failed: int) -> None:
+        _checks.check_finish(run_id, state)
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is None:
+                raise StoreError(f"cannot finish run {run_id!r}: no such run. Create it first")
+            if run.state.is_finished():
+                raise StoreError(
+                    f"cannot finish run {run_id!r}: it is already {run.state.value}; "
+                    "a run ends once"
+                )
+            self._runs[run_id] = dataclasses.replace(
+                run,
+                state=state,
+                finished_at=_checks.utcnow(),
+                n_cells=n_cells,
+                n_failed=n_failed,
+            )
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        with self._lock:
+            if run_id in self._runs:
+                return self._runs[run_id]
+            if len(run_id) < _PREFIX_MIN:
+                return None
+            found = [run for key, run in self._runs.items() if key.startswith(run_id)]
+        return found[0] if len(found) == 1 else None
+
+    def list_runs(self, *, pipeline: str | None = None, limit: int = 50) -> list[RunRecord]:
+        _checks.check_limit(limit)
+        with self._lock:
+            found = [r for r in self._runs.values() if pipeline in (None, r.pipeline)]
+        found.sort(key=lambda r: (r.started_at, r.run_id), reverse=True)
+        return found[:limit]
+
+    # -- cells ------------------------------------------------------------------------
+    def add_cells(self, cells: Sequence[CellRecord]) -> None:
+        batch = [
+            dataclasses.replace(
+                cell,
+                params=_json(dict(cell.params), f"params of cell {cell.cell_id!r}"),
+                metrics=_floats(cell.metrics),
+            )
+            for cell in _checks.check_cells(cells)
+        ]
+        with self._lock:
+            if missing := sorted({c.run_id for c in batch} - self._runs.keys()):
+                raise StoreError(
+                    f"cells refer to runs that do not exist: {missing}; nothing was written. "
+                    "Create the run before adding its cells"
+                )
+            if taken := [c.cell_id for c in batch if c.cell_id in self._cells]:
+                raise StoreError(
+                    f"cells {taken} are already stored and stored cells never change; "
+                    "nothing was written"
+                )
+            self._cells.update((cell.cell_id, cell) for cell in batch)
+
+    def list_cells(
+        self,
+        *,
+        run_id: str | None = None,
+        pipeline: str | None = None,
+        dataset: str | None = None,
+    ) -> list[CellRecord]:
+        with self._lock:
+            found = [
+                (index, c)
+                for index, c in enumerate(self._cells.values())
+                if run_id in (None, c.run_id)
+                and pipeline in (None, c.pipeline)
+                and dataset in (None, c.dataset)
+            ]
+        # Like the SQL store: by finish time, cells without one last, ties in write order.
+        found.sort(key=lambda ic: (ic[1].finished_at is None, ic[1].finished_at or _EPOCH, ic[0]))
+        return [cell for _, cell in found]
+
+    def get_cell(self, cell_id: str) -> CellRecord | None:
+        with self._lock:
+            return self._cells.get(cell_id)
+
+    # -- artifacts --------------------------------------------------------------------
+    def add_artifacts(self, artifacts: Sequence[ArtifactRecord]) -> None:
+        batch = [
+            dataclasses.replace(
+                _checks.normalize_artifact(a),
+                input_schema=_json(dict(a.input_schema), "ArtifactRecord.input_schema"),
+                sample_rows=tuple(_json([dict(r) for r in a.sample_rows], "sample_rows")),
+            )
+            for a in artifacts
+        ]
+        with self._lock:
+            for artifact in batch:
+                self._artifacts.setdefault(artifact.sha256, artifact)
+
+    def get_artifact(self, sha256: str) -> ArtifactRecord | None:
+        with self._lock:
+            return self._artifacts.get(sha256)
+
+    # -- registry ---------------------------------------------------------------------
+    def register_version(
+        self,
+        *,
+        name: str,
+        cell_id: str,
+        artifact_sha256: str,
+        metrics: Mapping[str, float],
+        alias: str | None = None,
+        expected: int | None = None,
+        actor: str,
+        reason: str,
+    ) -> ModelVersion:
+        _checks.check_expected(alias, expected)
+        with self._lock:
+            cell = self._cells.get(cell_id)
+            if cell is None:
+                raise ModelNotFound(
+                    f"cannot register {name!r}: no cell {cell_id!r} in the store. "
+                    "Register a cell that a run has stored"
+                )
+            if artifact_sha256 not in self._artifacts:
+                raise ModelNotFound(
+                    f"cannot register {name!r}: no artifact {artifact_sha256} in the store. "
+                    "Add the artifact before registering it"
+                )
+            if alias is not None:
+                self._check_alias(name, alias, expected)
+            versions = self._versions.setdefault(name, {})
+            version = ModelVersion(
+                name=name,
+                version=max(versions, default=0) + 1,
+                cell_id=cell_id,
+                run_id=cell.run_id,
+                artifact_sha256=artifact_sha256,
+                metrics=_floats(metrics),
+                created_at=_checks.utcnow(),
+            )
+            versions[version.version] = version
+            if alias is not None:
+                self._move(
+                    name, alias, version.version, expected, EventKind.REGISTER, actor, reason
+                )
+            return version
+
+    def set_alias(
+        self,
+        *,
+        name: str,
+        alias: str,
+        version: int,
+        expected: int | None,
+        kind: EventKind,
+        actor: str,
+        reason: str,
+    ) -> AliasEvent:
+        with self._lock:
+            if version not in self._versions.get(name, {}):
+                raise ModelNotFound(
+                    f"{name!r} has no version {version}; nothing was changed. "
+                    "List the versions with list_versions"
+                )
+            self._check_alias(name, alias, expected)
+            return self._move(name, alias, version, expected, kind, actor, reason)
+
+    def _check_alias(self, name: str, alias: str, expected: int | None) -> None:
+        current = self._aliases.get(name, {}).get(alias)
+        if current != expected:
+            raise AliasConflict(name, alias, expected, current)
+
+    def _move(
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        expected: int | None,
+        kind: EventKind,
+        actor: str,
+        reason: str,
+    ) -> AliasEvent:
+        self._aliases.setdefault(name, {})[alias] = version
+        event = AliasEvent(
+            name=name,
+            alias=alias,
+            kind=kind,
+            from_version=expected,
+            to_version=version,
+            actor=actor,
+            reason=reason,
+            at=_checks.utcnow(),
+            event_id=len(self._events) + 1,
+        )
+        self._events.append(event)
+        return event
+
+    def get_alias(self, name: str, alias: str) -> int | None:
+        with self._lock:
+            return self._aliases.get(name, {}).get(alias)
+
+    def get_version(self, name: str, version: int) -> ModelVersion:
+        with self._lock:
+            found = self._versions.get(name, {}).get(version)
+        if found is None:
+            raise ModelNotFound(
+                f"{name!r} has no version {version}. List the versions with list_versions"
+            )
+        return found
+
+    def list_versions(self, name: str | None = None) -> list[ModelVersion]:
+        with self._lock:
+            found = [
+                v
+                for model, vs in self._versions.items()
+                if name in (None, model)
+                for v in vs.values()
+            ]
+        found.sort(key=lambda v: (v.name, -v.version))
+        return found
+
+    def list_aliases(self, name: str | None = None) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {
+                model: dict(sorted(moved.items()))
+                for model, moved in sorted(self._aliases.items())
+                if name in (None, model)
+            }
+
+    def list_events(self, name: str, *, alias: str | None = None) -> list[AliasEvent]:
+        with self._lock:
+            return [e for e in self._events if e.name == name and alias in (None, e.alias)]

@@ -1,0 +1,55 @@
+"""Bring a database's schema to the newest migration, safely when processes race to it."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+
+from loopml.errors import StoreError
+from loopml.tracking._engine import WRITE, shown, translated
+from loopml.tracking.migrations import HEAD
+
+__all__ = ["SCRIPT_LOCATION", "current_revision", "upgrade_to_head"]
+
+SCRIPT_LOCATION = "loopml.tracking:migrations"
+_VERSION_TABLE = "alembic_version"
+# One PostgreSQL advisory lock key for every loopml migration ("loopml" in ASCII).
+_LOCK_KEY = 0x6C6F6F706D6C
+
+
+def current_revision(engine: Engine) -> str | None:
+    """Return the schema revision the database is at, or None for an empty database."""
+    with translated(engine.url, "read its schema revision on open"), engine.connect() as conn:
+        if not inspect(conn).has_table(_VERSION_TABLE):
+            return None
+        revision = conn.execute(text(f"SELECT version_num FROM {_VERSION_TABLE}")).scalar()
+        return None if revision is None else str(revision)
+
+
+def upgrade_to_head(engine: Engine) -> None:
+    """Upgrade the schema to ``HEAD``; do nothing, cheaply, when it is there already."""
+    if current_revision(engine) == HEAD:
+        return
+    # Imported here: Alembic costs ~0.2 s to import, which an up-to-date database skips.
+    from alembic import command
+    from alembic.config import Config
+    from alembic.util import CommandError
+
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    with translated(engine.url, "upgrade its schema"), engine.connect() as conn:
+        conn.execution_options(**{WRITE: True})
+        # Whoever gets the lock first migrates; the others wait, then find the schema at
+        # head inside their own transaction and do nothing. SQLite's BEGIN IMMEDIATE
+        # (WRITE above) is that lock there.
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+            config.attributes["connection"] = conn
+            try:
+                command.upgrade(config, "head")
+            except CommandError as error:
+                raise StoreError(
+                    f"cannot migrate the tracking store at {shown(engine.url)}: {error}. "
+                    "It was probably written by a newer loopml; upgrade loopml"
+                ) from error

@@ -1,0 +1,169 @@
+"""Records to SQL rows and back, for :class:`~loopml.tracking._sql.SQLStore`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Row
+
+from loopml.tracking._records import (
+    AliasEvent,
+    ArtifactRecord,
+    CellRecord,
+    CellState,
+    EventKind,
+    Lineage,
+    ModelVersion,
+    RunRecord,
+    RunState,
+)
+
+__all__ = [
+    "artifact_record",
+    "artifact_row",
+    "cell_record",
+    "cell_row",
+    "event_record",
+    "run_record",
+    "run_row",
+    "version_record",
+]
+
+
+def run_row(run: RunRecord) -> dict[str, Any]:
+    """Return the ``runs`` row of a run."""
+    lineage = run.lineage
+    return {
+        "run_id": run.run_id,
+        "pipeline": run.pipeline,
+        "state": run.state.value,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "workers": run.workers,
+        "n_cells": run.n_cells,
+        "n_failed": run.n_failed,
+        "lineage": {
+            "spec_hash": lineage.spec_hash,
+            "loopml_version": lineage.loopml_version,
+            "python_version": lineage.python_version,
+            "packages": dict(lineage.packages),
+            "git_commit": lineage.git_commit,
+        },
+    }
+
+
+def run_record(row: Row[Any]) -> RunRecord:
+    """Return the run a ``runs`` row holds."""
+    lineage: Mapping[str, Any] = row.lineage
+    return RunRecord(
+        run_id=row.run_id,
+        pipeline=row.pipeline,
+        state=RunState(row.state),
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        workers=row.workers,
+        n_cells=row.n_cells,
+        n_failed=row.n_failed,
+        lineage=Lineage(
+            spec_hash=lineage["spec_hash"],
+            loopml_version=lineage["loopml_version"],
+            python_version=lineage["python_version"],
+            packages=dict(lineage.get("packages") or {}),
+            git_commit=lineage.get("git_commit"),
+        ),
+    )
+
+
+def cell_row(cell: CellRecord) -> dict[str, Any]:
+    """Return the ``cells`` row of a cell."""
+    return {
+        "cell_id": cell.cell_id,
+        "run_id": cell.run_id,
+        "pipeline": cell.pipeline,
+        "dataset": cell.dataset,
+        "model": cell.model,
+        "state": cell.state.value,
+        "estimator": cell.estimator,
+        "params": dict(cell.params),
+        "dataset_fingerprint": cell.dataset_fingerprint,
+        "metrics": cell.metrics,
+        "fit_seconds": cell.fit_seconds,
+        "predict_seconds": cell.predict_seconds,
+        "artifact_sha256": cell.artifact_sha256,
+        "error": cell.error,
+        "finished_at": cell.finished_at,
+    }
+
+
+def cell_record(row: Row[Any]) -> CellRecord:
+    """Return the cell a ``cells`` row holds."""
+    return CellRecord(
+        cell_id=row.cell_id,
+        run_id=row.run_id,
+        pipeline=row.pipeline,
+        dataset=row.dataset,
+        model=row.model,
+        state=CellState(row.state),
+        estimator=row.estimator,
+        params=row.params,
+        dataset_fingerprint=row.dataset_fingerprint,
+        metrics=row.metrics,
+        fit_seconds=row.fit_seconds,
+        predict_seconds=row.predict_seconds,
+        artifact_sha256=row.artifact_sha256,
+        error=row.error,
+        finished_at=row.finished_at,
+    )
+
+
+def artifact_row(artifact: ArtifactRecord) -> dict[str, Any]:
+    """Return the ``artifacts`` row of an artifact."""
+    return {
+        "sha256": artifact.sha256,
+        "uri": artifact.uri,
+        "size_bytes": artifact.size_bytes,
+        "input_schema": dict(artifact.input_schema),
+        "sample_rows": [dict(sample) for sample in artifact.sample_rows],
+        "created_at": artifact.created_at,
+    }
+
+
+def artifact_record(row: Row[Any]) -> ArtifactRecord:
+    """Return the artifact an ``artifacts`` row holds."""
+    return ArtifactRecord(
+        sha256=row.sha256,
+        uri=row.uri,
+        size_bytes=row.size_bytes,
+        input_schema=row.input_schema,
+        sample_rows=tuple(row.sample_rows),
+        created_at=row.created_at,
+    )
+
+
+def version_record(row: Row[Any]) -> ModelVersion:
+    """Return the version a ``model_versions`` row holds."""
+    return ModelVersion(
+        name=row.name,
+        version=row.version,
+        cell_id=row.cell_id,
+        run_id=row.run_id,
+        artifact_sha256=row.artifact_sha256,
+        metrics=row.metrics,
+        created_at=row.created_at,
+    )
+
+
+def event_record(row: Row[Any]) -> AliasEvent:
+    """Return the event an ``alias_events`` row holds."""
+    return AliasEvent(
+        name=row.name,
+        alias=row.alias,
+        kind=EventKind(row.kind),
+        from_version=row.from_version,
+        to_version=row.to_version,
+        actor=row.actor,
+        reason=row.reason,
+        at=row.at,
+        event_id=row.event_id,
+    )

@@ -1,0 +1,199 @@
+"""The SQL tables of the tracking store, as SQLAlchemy Core.
+
+The schema is created and changed only by the Alembic migrations in
+:mod:`loopml.tracking.migrations`; these tables describe it for queries, and a test checks
+that the two agree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Double,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "FloatMap",
+    "UTCDateTime",
+    "alias_events",
+    "aliases",
+    "artifacts",
+    "cells",
+    "metadata",
+    "model_versions",
+    "runs",
+]
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        # SQLite has no timezone type; store naive UTC text so it sorts correctly.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:  # SQLite returns the naive UTC it was given
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class FloatMap(TypeDecorator[Mapping[str, float]]):
+    """A ``{name: float}`` JSON object that keeps NaN and infinities.
+
+    PostgreSQL's ``json`` rejects the ``NaN`` token, and a metric can well be NaN (an R²
+    on a constant target), so non-finite values travel as the strings ``"nan"``/``"inf"``.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: Mapping[str, float] | None, dialect: Dialect
+    ) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        out: dict[str, Any] = {}
+        for key, number in value.items():
+            number = float(number)  # numpy scalars are not JSON serializable
+            out[key] = number if math.isfinite(number) else str(number)
+        return out
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Mapping[str, float] | None:
+        if value is None:
+            return None
+        return {key: float(number) for key, number in value.items()}
+
+
+metadata = MetaData(naming_convention=NAMING)
+
+_ID = String(255)
+_SHA = String(64)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", _ID, primary_key=True),
+    Column("pipeline", _ID, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Column("workers", Integer, nullable=False),
+    Column("n_cells", Integer, nullable=False),
+    Column("n_failed", Integer, nullable=False),
+    Column("lineage", JSON, nullable=False),
+    Index(None, "started_at"),
+    Index(None, "pipeline", "started_at"),
+)
+
+cells = Table(
+    "cells",
+    metadata,
+    # A surrogate key gives a stable tie-break for "the order they finished".
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("cell_id", _ID, nullable=False, unique=True),
+    Column("run_id", _ID, ForeignKey("runs.run_id"), nullable=False),
+    Column("pipeline", _ID, nullable=False),
+    Column("dataset", _ID, nullable=False),
+    Column("model", _ID, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("estimator", Text, nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("dataset_fingerprint", _ID, nullable=False),
+    Column("metrics", FloatMap, nullable=False),
+    Column("fit_seconds", Double, nullable=True),
+    Column("predict_seconds", Double, nullable=True),
+    Column("artifact_sha256", _SHA, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Index(None, "run_id"),
+    Index(None, "pipeline", "dataset"),
+    Index(None, "dataset"),
+)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("sha256", _SHA, primary_key=True),
+    Column("uri", Text, nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("input_schema", JSON, nullable=False),
+    Column("sample_rows", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("name", _ID, nullable=False),
+    Column("version", Integer, nullable=False, autoincrement=False),
+    Column("cell_id", _ID, ForeignKey("cells.cell_id"), nullable=False),
+    Column("run_id", _ID, ForeignKey("runs.run_id"), nullable=False),
+    Column("artifact_sha256", _SHA, ForeignKey("artifacts.sha256"), nullable=False),
+    Column("metrics", FloatMap, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    # The key is UNIQUE(name, version): two concurrent registrations cannot share a number.
+    PrimaryKeyConstraint("name", "version"),
+)
+
+aliases = Table(
+    "aliases",
+    metadata,
+    Column("name", _ID, nullable=False),
+    Column("alias", _ID, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("name", "alias"),
+    # An alias can never point at a version that does not exist.
+    ForeignKeyConstraint(["name", "version"], ["model_versions.name", "model_versions.version"]),
+)
+
+alias_events = Table(
+    "alias_events",
+    metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", _ID, nullable=False),
+    Column("alias", _ID, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("from_version", Integer, nullable=True),
+    Column("to_version", Integer, nullable=False),
+    Column("actor", _ID, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    ForeignKeyConstraint(["name", "to_version"], ["model_versions.name", "model_versions.version"]),
+    Index(None, "name", "alias"),
+)

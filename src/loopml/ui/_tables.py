@@ -1,0 +1,127 @@
+"""Tables a person compares: leaderboards, runs, registered models, alias history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.table import Table
+
+from loopml.registry import ModelSummary
+from loopml.tracking import AliasEvent, CellRecord, CellState, ModelVersion, RunRecord
+
+__all__ = ["events_table", "leaderboard_table", "models_table", "runs_table", "versions_table"]
+
+
+def _fmt(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.1f}"
+
+
+def leaderboard_table(
+    title: str,
+    cells: Sequence[CellRecord],
+    metrics: Sequence[str],
+    *,
+    champion_cell: str | None = None,
+) -> Table:
+    """Return one dataset's cells, best first, with the champion marked."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("model")
+    for name in metrics:
+        table.add_column(name, justify="right")
+    table.add_column("fit ms", justify="right")
+    table.add_column("predict ms", justify="right")
+    table.add_column("state")
+    for rank, cell in enumerate(cells, start=1):
+        mark = " [green]★ champion[/]" if cell.cell_id == champion_cell else ""
+        state = cell.state.value if cell.state is CellState.COMPLETE else f"[red]{cell.state.value}"
+        table.add_row(
+            str(rank) if cell.state is CellState.COMPLETE else "-",
+            cell.model + mark,
+            *[_fmt(cell.metrics.get(m)) for m in metrics],
+            _ms(cell.fit_seconds),
+            _ms(cell.predict_seconds),
+            state,
+        )
+    return table
+
+
+def runs_table(runs: Sequence[RunRecord]) -> Table:
+    table = Table(title="runs", title_justify="left")
+    for col in ("run", "pipeline", "state", "started", "seconds", "cells", "failed", "workers",
+                "git"):
+        table.add_column(col)
+    for r in runs:
+        seconds = (r.finished_at - r.started_at).total_seconds() if r.finished_at else None
+        color = {"COMPLETE": "green", "FAILED": "red"}.get(r.state.value, "yellow")
+        table.add_row(
+            r.run_id[:12],
+            r.pipeline,
+            f"[{color}]{r.state.value}",
+            r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            _fmt(seconds, 1),
+            str(r.n_cells),
+            str(r.n_failed),
+            str(r.workers),
+            (r.lineage.git_commit or "-")[:12],
+        )
+    return table
+
+
+def models_table(models: Sequence[ModelSummary], primary: str | None) -> Table:
+    table = Table(title="registered models", title_justify="left")
+    for col in ("name", "versions", "latest", "champion", primary or "champion metric"):
+        table.add_column(col)
+    for m in models:
+        value = m.champion_metrics.get(primary) if primary else None
+        table.add_row(
+            m.name,
+            str(m.versions),
+            str(m.latest),
+            str(m.champion) if m.champion is not None else "-",
+            _fmt(value),
+        )
+    return table
+
+
+def versions_table(
+    name: str, versions: Sequence[ModelVersion], aliases: Mapping[str, int], metrics: Sequence[str]
+) -> Table:
+    table = Table(title=f"versions of {name}", title_justify="left")
+    table.add_column("version", justify="right")
+    table.add_column("aliases")
+    for m in metrics:
+        table.add_column(m, justify="right")
+    table.add_column("created")
+    table.add_column("run")
+    for v in versions:
+        tags = ", ".join(a for a, ver in aliases.items() if ver == v.version)
+        table.add_row(
+            str(v.version),
+            f"[green]{tags}" if tags else "",
+            *[_fmt(v.metrics.get(m)) for m in metrics],
+            v.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            v.run_id[:12],
+        )
+    return table
+
+
+def events_table(name: str, events: Sequence[AliasEvent]) -> Table:
+    table = Table(title=f"alias history of {name}", title_justify="left")
+    for col in ("when", "alias", "event", "from", "to", "who", "why"):
+        table.add_column(col)
+    for e in events:
+        table.add_row(
+            e.at.strftime("%Y-%m-%d %H:%M:%S"),
+            e.alias,
+            e.kind.value,
+            "-" if e.from_version is None else str(e.from_version),
+            str(e.to_version),
+            e.actor,
+            e.reason,
+        )
+    return table

@@ -1,0 +1,107 @@
+"""Promote and rollback move the champion by compare-and-set and keep a history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+import loopml
+from loopml.artifacts import ArtifactStore
+from loopml.errors import AliasConflict, ModelNotFound, RegistryError
+from loopml.registry import CHAMPION, Registry, previous_champion
+from loopml.tracking import AliasEvent, EventKind, InMemoryStore
+from tests.conftest import ProjectFactory, base_spec
+
+
+def _event(kind: EventKind, to: int) -> AliasEvent:
+    return AliasEvent("m", CHAMPION, kind, None, to, "me", "why", datetime.now(UTC))
+
+
+@pytest.mark.parametrize(
+    ("history", "expected"),
+    [
+        ([], None),
+        ([("register", 1)], None),
+        ([("register", 1), ("register", 2)], 1),
+        ([("register", 1), ("register", 2), ("rollback", 1)], None),
+        ([("register", 1), ("register", 2), ("register", 3), ("rollback", 2)], 1),
+        ([("register", 1), ("promote", 3), ("promote", 2)], 3),
+        ([("register", 1), ("register", 2), ("rollback", 1), ("promote", 2)], 1),
+    ],
+)
+def test_previous_champion_walks_the_history(
+    history: list[tuple[str, int]], expected: int | None
+) -> None:
+    events = [_event(EventKind(kind), to) for kind, to in history]
+    assert previous_champion(events) == expected
+
+
+@pytest.fixture
+def registry(make_project: ProjectFactory) -> Registry:
+    """A registry where shop.eu has versions 1 (first run) and 2 (a run on new data)."""
+    spec_dict = base_spec()
+    spec_dict["datasets"].pop("us")
+    root = make_project(spec_dict)
+    spec = loopml.load_spec(root / "loopml.yaml")
+    store = InMemoryStore()
+    loopml.run(spec, workers=1, store=store)
+    from loopml.cli import churn_frame
+
+    churn_frame(220, seed=9).to_csv(root / "data" / "eu.csv", index=False)
+    loopml.run(loopml.load_spec(root / "loopml.yaml"), workers=1, store=store)
+    return Registry(store, ArtifactStore(spec.artifacts_dir))
+
+
+def test_new_data_registers_a_new_champion(registry: Registry) -> None:
+    assert [v.version for v in registry.store.list_versions("shop.eu")] == [2, 1]
+    assert registry.store.get_alias("shop.eu", CHAMPION) == 2
+
+
+def test_rollback_then_promote(registry: Registry) -> None:
+    event = registry.rollback("shop.eu", actor="ops@test", reason="v2 misbehaves")
+    assert (event.from_version, event.to_version, event.kind) == (2, 1, EventKind.ROLLBACK)
+    assert registry.champion("shop.eu").version == 1  # type: ignore[union-attr]
+    with pytest.raises(RegistryError, match="no earlier champion"):
+        registry.rollback("shop.eu")
+    registry.promote("shop.eu", 2, actor="ops@test", reason="fixed")
+    events = registry.store.list_events("shop.eu")
+    assert [(e.kind.value, e.to_version, e.actor) for e in events] == [
+        ("register", 1, events[0].actor),
+        ("register", 2, events[1].actor),
+        ("rollback", 1, "ops@test"),
+        ("promote", 2, "ops@test"),
+    ]
+    assert events[2].reason == "v2 misbehaves"
+
+
+def test_promote_refuses_missing_versions_and_models(registry: Registry) -> None:
+    with pytest.raises(ModelNotFound):
+        registry.promote("shop.eu", 7)
+    with pytest.raises(ModelNotFound, match="registered models: shop.eu"):
+        registry.promote("shop.nowhere", 1)
+    with pytest.raises(RegistryError, match="already the champion"):
+        registry.promote("shop.eu", 2)
+    assert registry.store.get_alias("shop.eu", CHAMPION) == 2
+
+
+def test_alias_move_is_compare_and_set(registry: Registry) -> None:
+    store = registry.store
+    with pytest.raises(AliasConflict):
+        store.set_alias(name="shop.eu", alias=CHAMPION, version=1, expected=1,
+                        kind=EventKind.PROMOTE, actor="a", reason="stale read")
+    assert store.get_alias("shop.eu", CHAMPION) == 2
+
+
+def test_load_verifies_the_artifact_hash(registry: Registry, tmp_path: Path) -> None:
+    version = registry.champion("shop.eu")
+    assert version is not None
+    record = registry.store.get_artifact(version.artifact_sha256)
+    assert record is not None
+    path = registry.artifacts.path_for(record.uri)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(loopml.LoopmlError, match="sha256"):
+        registry.load("shop.eu")

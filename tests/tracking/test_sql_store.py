@@ -1,0 +1,177 @@
+"""What only the SQL store has: SQLite settings, migrations, reopening, translated errors."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, exc, text
+
+from loopml.errors import StoreError
+from loopml.tracking import InMemoryStore, SQLStore, get_store
+from loopml.tracking._engine import make_store_engine, parse_url
+from loopml.tracking._migrate import SCRIPT_LOCATION, current_revision
+from loopml.tracking._schema import metadata
+from loopml.tracking.migrations import HEAD
+from loopml.tracking.testing import make_run
+from tests.tracking.conftest import sqlite_url
+
+_PROCESSES = 4
+
+
+@pytest.fixture
+def engine(sql_url: str) -> Iterator[Engine]:
+    """Yield a raw engine on the store's database, configured as the store configures it."""
+    SQLStore(sql_url).close()
+    engine = make_store_engine(parse_url(sql_url))
+    yield engine
+    engine.dispose()
+
+
+def test_sqlite_file_uses_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path)
+    with SQLStore(url):
+        pass
+    database = tmp_path / "store" / "loopml.db"
+    assert database.is_file()  # and its folder was created
+    with sqlite3.connect(database) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    raw.close()
+    engine = make_store_engine(parse_url(url))
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+    finally:
+        engine.dispose()
+
+
+def test_head_names_the_newest_migration() -> None:
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD]
+
+
+def test_migrations_reach_head_and_match_the_tables(engine: Engine) -> None:
+    assert current_revision(engine) == HEAD
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert differences == []
+
+
+def test_reopening_keeps_data_and_skips_alembic(
+    sql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = make_run()
+    with SQLStore(sql_url) as store:
+        store.create_run(run)
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("alembic ran on a database already at head")
+
+    monkeypatch.setattr("alembic.command.upgrade", refuse)
+    with SQLStore(sql_url) as store:
+        assert store.get_run(run.run_id) == run
+
+
+def test_database_errors_name_the_store_and_chain_the_cause(engine: Engine, sql_url: str) -> None:
+    with SQLStore(sql_url) as store:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE alias_events"))
+        with pytest.raises(StoreError, match="list alias events") as raised:
+            store.list_events("shop.eu")
+    assert store.url in str(raised.value)
+    assert isinstance(raised.value.__cause__, exc.SQLAlchemyError)
+
+
+def test_unreachable_server_is_a_store_error_with_the_password_masked() -> None:
+    url = "postgresql+psycopg://loopml:s3cret@127.0.0.1:1/loopml?connect_timeout=2"
+    with pytest.raises(StoreError, match=r"loopml:\*\*\*@127\.0\.0\.1:1/loopml.*reachable") as e:
+        SQLStore(url)
+    assert "s3cret" not in str(e.value)
+    assert isinstance(e.value.__cause__, exc.OperationalError)
+
+
+def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+    (tmp_path / "store").mkdir()
+    (tmp_path / "store" / "loopml.db").write_bytes(b"not a database, just bytes" * 100)
+    with pytest.raises(
+        StoreError, match=r"loopml\.db could not .*: file is not a database. Check that the URL"
+    ):
+        SQLStore(sqlite_url(tmp_path))
+
+
+def test_a_database_from_a_newer_loopml_is_refused(engine: Engine, sql_url: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(StoreError, match="newer loopml; upgrade loopml"):
+        SQLStore(sql_url)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", r"SQLAlchemy database URL, but got 'not a url'. Use for example sqlite://"),
+        ("nosuchdb://x/y", r"nosuchdb://x/y.*Check the dialect"),
+        ("mysql://u:pw@host/db", r"mysql://u:\*\*\*@host/db.*driver is installed"),
+        ("sqlite:////proc/no/such/folder/loopml.db", r"cannot create the folder"),
+    ],
+)
+def test_bad_urls_are_store_errors_with_an_example(url: str, message: str) -> None:
+    with pytest.raises(StoreError, match=message):
+        get_store(url)
+
+
+def test_get_store_chooses_by_what_it_is_given(tmp_path: Path) -> None:
+    memory = InMemoryStore()
+    assert get_store(memory) is memory
+    assert isinstance(get_store("memory://"), InMemoryStore)
+    with get_store(None, default_path=tmp_path / "a" / "loopml.db") as store:
+        assert isinstance(store, SQLStore)
+        assert store.url == f"sqlite:///{tmp_path / 'a' / 'loopml.db'}"
+    with get_store(sqlite_url(tmp_path)) as store:
+        assert isinstance(store, SQLStore)
+    with pytest.raises(StoreError, match="no default path"):
+        get_store(None)
+    with pytest.raises(StoreError, match="URL is empty"):
+        get_store(" ")
+
+
+def _open_and_write(url: str, start: Any, results: Any, index: int) -> None:
+    start.wait()
+    try:
+        with SQLStore(url) as store:
+            store.create_run(make_run(f"process-{index}"))
+        results.put("ok")
+    except Exception as error:  # reported by the parent
+        results.put(f"{type(error).__name__}: {error}")
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(sql_url: str) -> None:
+    # fork where there is one: a spawned child re-imports loopml, which takes seconds.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    start, results = context.Event(), context.Queue()
+    processes = [
+        context.Process(target=_open_and_write, args=(sql_url, start, results, i))
+        for i in range(_PROCESSES)
+    ]
+    for process in processes:
+        process.start()
+    start.set()
+    outcomes = [results.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+    results.close()
+    results.join_thread()
+    assert outcomes == ["ok"] * _PROCESSES
+    with SQLStore(sql_url) as store:
+        assert len(store.list_runs()) == _PROCESSES
