@@ -21,9 +21,9 @@ from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import loopml  # noqa: E402
-from _workload import HEAVY_MODELS, MODELS, N_DATASETS, make_dataset, write_spec  # noqa: E402
-from loopml.spec import import_object  # noqa: E402
+import loopml
+from _workload import HEAVY_MODELS, MODELS, N_DATASETS, make_dataset, write_spec
+from loopml.spec import import_object
 
 REPEATS = 3
 
@@ -33,8 +33,7 @@ def plain_loop(models: dict[str, tuple[str, dict[str, object]]]) -> float:
     for i in range(N_DATASETS):
         frame = make_dataset(i)
         X, y = frame.drop(columns="y"), frame["y"]
-        X_tr, X_va, y_tr, y_va = train_test_split(X, y, test_size=0.25, random_state=0,
-                                                  stratify=y)
+        X_tr, X_va, y_tr, y_va = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
         for path, params in models.values():
             pipe = Pipeline([("scale", StandardScaler()), ("model", import_object(path)(**params))])
             pipe.fit(X_tr, y_tr)
@@ -61,8 +60,10 @@ def main() -> None:
         plain.append(plain_loop(MODELS))
         ours.append(loopml_run(MODELS, workers=1))
     p, o = statistics.median(plain), statistics.median(ours)
-    print(f"workload W: {N_DATASETS} datasets x {len(MODELS)} models = {cells} cells, "
-          f"median of {REPEATS}")
+    print(
+        f"workload W: {N_DATASETS} datasets x {len(MODELS)} models = {cells} cells, "
+        f"median of {REPEATS}"
+    )
     print(f"  plain scikit-learn loop        {p:7.3f} s  ({p / cells * 1000:6.1f} ms/cell)")
     print(f"  loopml.run(workers=1), tracked {o:7.3f} s  ({o / cells * 1000:6.1f} ms/cell)")
     print(f"  ratio loopml/plain             {o / p:7.2f}x  (target <= 1.6x)")
@@ -71,8 +72,10 @@ def main() -> None:
     one = loopml_run(HEAVY_MODELS, workers=1)
     two = loopml_run(HEAVY_MODELS, workers=2)
     print("heavy W (RandomForest 200 trees instead of KNeighbors):")
-    print(f"  1 worker {one:7.2f} s, 2 workers {two:7.2f} s, speedup {one / two:5.2f}x "
-          "(target >= 1.6x)")
+    print(
+        f"  1 worker {one:7.2f} s, 2 workers {two:7.2f} s, speedup {one / two:5.2f}x "
+        "(target >= 1.6x)"
+    )
 
 
 if __name__ == "__main__":

@@ -21,10 +21,14 @@ def base_spec() -> dict[str, Any]:
         },
         "split": {"holdout": 0.25, "seed": 0},
         "models": {
-            "logreg": {"estimator": "sklearn.linear_model.LogisticRegression",
-                       "params": {"max_iter": 500}},
-            "tree": {"estimator": "sklearn.tree.DecisionTreeClassifier",
-                     "params": {"max_depth": 3}},
+            "logreg": {
+                "estimator": "sklearn.linear_model.LogisticRegression",
+                "params": {"max_iter": 500},
+            },
+            "tree": {
+                "estimator": "sklearn.tree.DecisionTreeClassifier",
+                "params": {"max_depth": 3},
+            },
         },
         "metrics": {"primary": "accuracy", "extra": ["f1"]},
     }
@@ -42,8 +46,10 @@ def make_project(tmp_path: Path) -> ProjectFactory:
         (root / "data").mkdir(parents=True, exist_ok=True)
         churn_frame(rows, seed=1).to_csv(root / "data" / "eu.csv", index=False)
         churn_frame(rows, seed=2, shift=0.5).to_csv(root / "data" / "us.csv", index=False)
-        text = spec if isinstance(spec, str) else yaml.safe_dump(
-            spec if spec is not None else base_spec(), sort_keys=False
+        text = (
+            spec
+            if isinstance(spec, str)
+            else yaml.safe_dump(spec if spec is not None else base_spec(), sort_keys=False)
         )
         (root / "loopml.yaml").write_text(text)
         return root

@@ -7,7 +7,7 @@
     │   └── SpecError                loopml.yaml breaks a rule (names file, key path, line)
     │       └── DataError            a dataset cannot be used (names dataset, file, column)
     ├── StoreError                   the tracking store failed (database errors translated here)
-    ├── ArtifactError                an artifact is missing, corrupt (sha256) or holds untrusted types
+    ├── ArtifactError                an artifact is missing, corrupt (sha256) or untrusted
     ├── ExecutorError                the executor could not run work (pool failed to start, ...)
     └── RegistryError                a registered-model operation was refused
         ├── ModelNotFound            no such registered model or version

@@ -118,8 +118,10 @@ def test_kfold_fits_per_fold_and_refits_on_all_rows(
 
 def test_a_failing_cell_is_recorded_and_the_others_go_on(make_project: ProjectFactory) -> None:
     spec = base_spec()
-    spec["models"]["bad"] = {"estimator": "tests.grid.helpers.ExplodingClassifier",
-                             "params": {"message": "fit exploded on purpose"}}
+    spec["models"]["bad"] = {
+        "estimator": "tests.grid.helpers.ExplodingClassifier",
+        "params": {"message": "fit exploded on purpose"},
+    }
     store = InMemoryStore()
     result = loopml.run(_spec(make_project(spec)), workers=1, store=store)
 
@@ -169,8 +171,7 @@ def test_regression_task_from_sklearn_loader(make_project: ProjectFactory) -> No
         "datasets": {"diabetes": {"sklearn": "load_diabetes", "target": "target"}},
         "models": {
             "ridge": {"estimator": "sklearn.linear_model.Ridge"},
-            "tree": {"estimator": "sklearn.tree.DecisionTreeRegressor",
-                     "params": {"max_depth": 3}},
+            "tree": {"estimator": "sklearn.tree.DecisionTreeRegressor", "params": {"max_depth": 3}},
         },
         "metrics": {"primary": "r2", "extra": ["neg_mean_absolute_error"]},
     }
@@ -184,10 +185,14 @@ def test_ties_break_on_extra_metrics(make_project: ProjectFactory) -> None:
     spec = base_spec()
     spec["datasets"].pop("us")
     spec["models"] = {
-        "first": {"estimator": "sklearn.dummy.DummyClassifier",
-                  "params": {"strategy": "most_frequent"}},
-        "second": {"estimator": "sklearn.dummy.DummyClassifier",
-                   "params": {"strategy": "most_frequent"}},
+        "first": {
+            "estimator": "sklearn.dummy.DummyClassifier",
+            "params": {"strategy": "most_frequent"},
+        },
+        "second": {
+            "estimator": "sklearn.dummy.DummyClassifier",
+            "params": {"strategy": "most_frequent"},
+        },
         "good": {"estimator": "sklearn.linear_model.LogisticRegression"},
     }
     spec["metrics"] = {"primary": "accuracy", "extra": ["f1"]}
@@ -203,8 +208,12 @@ def test_ties_break_on_extra_metrics(make_project: ProjectFactory) -> None:
 def test_spec_and_python_source_datasets(make_project: ProjectFactory) -> None:
     spec = copy.deepcopy(base_spec())
     spec["datasets"] = {
-        "gen": {"python": "tests.grid.sources:churn", "options": {"n": 120}, "target": "churned",
-                "drop": ["customer_id"]},
+        "gen": {
+            "python": "tests.grid.sources:churn",
+            "options": {"n": 120},
+            "target": "churned",
+            "drop": ["customer_id"],
+        },
     }
     root = make_project(spec)
     result = loopml.run(_spec(root), workers=1, store=InMemoryStore())

@@ -79,7 +79,7 @@ def test_rollback_then_promote(registry: Registry) -> None:
 def test_promote_refuses_missing_versions_and_models(registry: Registry) -> None:
     with pytest.raises(ModelNotFound):
         registry.promote("shop.eu", 7)
-    with pytest.raises(ModelNotFound, match="registered models: shop.eu"):
+    with pytest.raises(ModelNotFound, match=r"registered models: shop\.eu"):
         registry.promote("shop.nowhere", 1)
     with pytest.raises(RegistryError, match="already the champion"):
         registry.promote("shop.eu", 2)
@@ -89,8 +89,15 @@ def test_promote_refuses_missing_versions_and_models(registry: Registry) -> None
 def test_alias_move_is_compare_and_set(registry: Registry) -> None:
     store = registry.store
     with pytest.raises(AliasConflict):
-        store.set_alias(name="shop.eu", alias=CHAMPION, version=1, expected=1,
-                        kind=EventKind.PROMOTE, actor="a", reason="stale read")
+        store.set_alias(
+            name="shop.eu",
+            alias=CHAMPION,
+            version=1,
+            expected=1,
+            kind=EventKind.PROMOTE,
+            actor="a",
+            reason="stale read",
+        )
     assert store.get_alias("shop.eu", CHAMPION) == 2
 
 

@@ -83,13 +83,29 @@ def test_reopening_keeps_data_and_skips_alembic(
 
 
 def test_database_errors_name_the_store_and_chain_the_cause(engine: Engine, sql_url: str) -> None:
-    with SQLStore(sql_url) as store:
+    store = SQLStore(sql_url)
+    with store:
         with engine.begin() as conn:
             conn.execute(text("DROP TABLE alias_events"))
         with pytest.raises(StoreError, match="list alias events") as raised:
             store.list_events("shop.eu")
     assert store.url in str(raised.value)
     assert isinstance(raised.value.__cause__, exc.SQLAlchemyError)
+
+
+def test_a_locked_database_is_a_store_error_after_the_busy_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("loopml.tracking._engine._BUSY_TIMEOUT_MS", 50)
+    url = sqlite_url(tmp_path)
+    store = SQLStore(url)
+    with store, sqlite3.connect(tmp_path / "store" / "loopml.db", isolation_level=None) as other:
+        other.execute("BEGIN IMMEDIATE")  # another process is writing, and takes its time
+        with pytest.raises(StoreError, match=r"could not create run .*database is locked"):
+            store.create_run(make_run())
+        other.execute("ROLLBACK")
+        store.create_run(make_run())
+    other.close()
 
 
 def test_unreachable_server_is_a_store_error_with_the_password_masked() -> None:
@@ -158,7 +174,7 @@ def _open_and_write(url: str, start: Any, results: Any, index: int) -> None:
 def test_processes_opening_a_new_database_at_once_all_succeed(sql_url: str) -> None:
     # fork where there is one: a spawned child re-imports loopml, which takes seconds.
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    context: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     start, results = context.Event(), context.Queue()
     processes = [
         context.Process(target=_open_and_write, args=(sql_url, start, results, i))

@@ -35,8 +35,12 @@ def input_schema(X: pd.DataFrame, *, max_levels: int = 1000) -> dict[str, Any]:
     return {"columns": columns}
 
 
-def sample_rows(X: pd.DataFrame, n: int = 5) -> list[dict[str, JsonScalar]]:
-    """Return the first ``n`` rows of ``X`` as dicts of JSON-safe values keyed by column name."""
+def sample_rows(X: pd.DataFrame, n: int = 5) -> list[dict[str, Any]]:
+    """Return the first ``n`` rows of ``X`` as dicts of JSON-safe values keyed by column name.
+
+    The values are ``JsonScalar``; the rows are typed ``dict[str, Any]`` so that callers can
+    keep them as any mapping of JSON values (``dict`` is invariant in its value type).
+    """
     if n < 0:
         raise ValueError(f"n must be >= 0, but got {n}")
     names = [str(name) for name in X.columns]

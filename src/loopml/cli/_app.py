@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from loopml import grid
+from loopml.artifacts import ArtifactStore
 from loopml.cli._plan import build_plan, plan_table
 from loopml.cli._scaffold import scaffold
 from loopml.errors import LoopmlError
@@ -31,7 +32,6 @@ from loopml.ui import (
     to_json,
     versions_table,
 )
-from loopml.artifacts import ArtifactStore
 
 __all__ = ["app"]
 
@@ -66,7 +66,9 @@ def _friendly(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except LoopmlError as exc:
-            Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]error:[/] {escape(str(exc))}")
+            Console(stderr=True, highlight=False, soft_wrap=True).print(
+                f"[red]error:[/] {escape(str(exc))}"
+            )
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
@@ -80,7 +82,9 @@ def _registry(spec: Spec, store: BaseStore) -> Registry:
 @_friendly
 def init(
     directory: Annotated[Path, typer.Argument(help="Where to create the project.")] = Path("."),
-    name: Annotated[str | None, typer.Option(help="Pipeline name (default: the directory).")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Pipeline name (default: the directory).")
+    ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
 ) -> None:
     """Create loopml.yaml and a small sample CSV to start from."""
@@ -101,8 +105,8 @@ def validate(spec_path: SpecOption = Path("loopml.yaml"), as_json: JsonOption = 
         "spec": str(spec.file),
         "pipeline": spec.name,
         "datasets": {
-            n: {"rows": d.n_rows, "features": d.X.shape[1], "task": d.task} for n, d in
-            datasets.items()
+            n: {"rows": d.n_rows, "features": d.X.shape[1], "task": d.task}
+            for n, d in datasets.items()
         },
         "models": list(spec.models),
         "cells": len(datasets) * len(spec.models),
@@ -171,8 +175,12 @@ def _result_json(result: RunResult) -> dict[str, Any]:
         "state": result.run.state.value,
         "cells": result.cells,
         "champions": {
-            d: {"name": c.name, "version": c.version.version, "changed": c.changed,
-                "previous": c.previous}
+            d: {
+                "name": c.name,
+                "version": c.version.version,
+                "changed": c.changed,
+                "previous": c.previous,
+            }
             for d, c in result.champions.items()
         },
     }
@@ -190,7 +198,7 @@ def _print_result(console: Console, spec: Spec, result: RunResult) -> None:
                 champion_cell=change.version.cell_id if change else None,
             )
         )
-    for dataset, change in result.champions.items():
+    for change in result.champions.values():
         if change.changed:
             was = f" (was v{change.previous})" if change.previous is not None else ""
             console.print(f"champion {change.name}: [bold green]v{change.version.version}[/]{was}")
@@ -237,8 +245,9 @@ def leaderboard(
         if run_id is not None:
             record = store.get_run(run_id)
             if record is None:
-                raise typer.BadParameter(f"no run {run_id!r}; see `loopml runs`",
-                                         param_hint="--run")
+                raise typer.BadParameter(
+                    f"no run {run_id!r}; see `loopml runs`", param_hint="--run"
+                )
         else:
             latest = store.list_runs(pipeline=spec.name, limit=1)
             if not latest:
@@ -256,14 +265,23 @@ def leaderboard(
     for cell in cells:
         by_dataset.setdefault(cell.dataset, []).append(cell)
     if as_json:
-        typer.echo(to_json({"run_id": record.run_id, "leaderboards": {
-            d: rank_cells(c, metrics) for d, c in by_dataset.items()}}))
+        typer.echo(
+            to_json(
+                {
+                    "run_id": record.run_id,
+                    "leaderboards": {d: rank_cells(c, metrics) for d, c in by_dataset.items()},
+                }
+            )
+        )
         return
     console = _console()
     console.print(f"run {record.run_id[:12]} ({record.state.value})")
     for d, dcells in by_dataset.items():
-        console.print(leaderboard_table(d, rank_cells(dcells, metrics), metrics,
-                                        champion_cell=champions.get(d)))
+        console.print(
+            leaderboard_table(
+                d, rank_cells(dcells, metrics), metrics, champion_cell=champions.get(d)
+            )
+        )
 
 
 @models_app.callback(invoke_without_command=True)

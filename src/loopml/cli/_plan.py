@@ -59,7 +59,8 @@ def build_plan(spec: Spec) -> Plan:
         for m_name, model in spec.models.items():
             past = [c for c in history if c.dataset == d_name and c.model == m_name]
             same_model = [
-                c for c in past
+                c
+                for c in past
                 if c.estimator == model.estimator
                 and all(c.params.get(k) == v for k, v in model.params.items())
             ]

@@ -66,29 +66,43 @@ def load_dataset(spec: Spec, name: str) -> Dataset:
 
     source = ds.path or ds.sklearn or ds.python
     if frame.empty or len(frame.columns) == 0:
-        raise fail("path" if ds.path else ds.source_kind, f"dataset {name!r} ({source}) has no rows",
-                   hint="Point it at a file with data")
+        raise fail(
+            "path" if ds.path else ds.source_kind,
+            f"dataset {name!r} ({source}) has no rows",
+            hint="Point it at a file with data",
+        )
     columns = [str(c) for c in frame.columns]
     if ds.target not in columns:
-        raise fail("target", f"target column {ds.target!r} is not in {source}; its columns are "
-                   f"{', '.join(columns[:30])}{' ...' if len(columns) > 30 else ''}",
-                   hint="Set `target` to one of them")
+        raise fail(
+            "target",
+            f"target column {ds.target!r} is not in {source}; its columns are "
+            f"{', '.join(columns[:30])}{' ...' if len(columns) > 30 else ''}",
+            hint="Set `target` to one of them",
+        )
     missing = [c for c in ds.drop if c not in columns]
     if missing:
-        raise fail("drop", f"columns to drop {missing} are not in {source}",
-                   hint="Remove them from `drop`")
+        raise fail(
+            "drop", f"columns to drop {missing} are not in {source}", hint="Remove them from `drop`"
+        )
     frame.columns = columns
     y = frame[ds.target]
     if y.isna().any():
-        raise fail("target", f"target column {ds.target!r} has {int(y.isna().sum())} missing "
-                   "values, but every row needs a label", hint="Drop or fill those rows first")
+        raise fail(
+            "target",
+            f"target column {ds.target!r} has {int(y.isna().sum())} missing "
+            "values, but every row needs a label",
+            hint="Drop or fill those rows first",
+        )
     X = frame.drop(columns=[ds.target, *ds.drop])
     if X.shape[1] == 0:
         raise fail("target", f"dataset {name!r} has no feature columns besides the target")
     datetimes = [c for c in X.columns if pd.api.types.is_datetime64_any_dtype(X[c])]
     if datetimes:
-        raise fail("drop", f"datetime columns {datetimes} cannot be used as features as they are",
-                   hint="Derive numeric features from them in your loader, or list them in `drop`")
+        raise fail(
+            "drop",
+            f"datetime columns {datetimes} cannot be used as features as they are",
+            hint="Derive numeric features from them in your loader, or list them in `drop`",
+        )
     task = ds.task or infer_task(y)
     problems = task_problems(spec, name, task)
     if problems:
@@ -121,33 +135,49 @@ def _check_size(spec: Spec, ds: Dataset, fail: Callable[..., DataError]) -> None
     if ds.task == "classification":
         counts = ds.y.value_counts()
         if len(counts) < 2:
-            raise fail("target", f"target {spec.datasets[ds.name].target!r} has a single class "
-                       f"({counts.index[0]!r}), but classification needs at least two",
-                       hint="Check the target column, or the rows your source returns")
+            raise fail(
+                "target",
+                f"target {spec.datasets[ds.name].target!r} has a single class "
+                f"({counts.index[0]!r}), but classification needs at least two",
+                hint="Check the target column, or the rows your source returns",
+            )
     if split.scheme == "kfold":
         k = int(split.kfold or 0)
         if n < k:
-            raise fail("split", f"dataset {ds.name!r} has {n} rows, too few for kfold={k}",
-                       hint="Use fewer folds or more rows")
+            raise fail(
+                "split",
+                f"dataset {ds.name!r} has {n} rows, too few for kfold={k}",
+                hint="Use fewer folds or more rows",
+            )
         if ds.task == "classification" and split.stratify is not False:
             smallest = ds.y.value_counts()
             if int(smallest.min()) < k:
-                raise fail("split", f"class {smallest.idxmin()!r} of dataset {ds.name!r} has "
-                           f"{int(smallest.min())} rows, but stratified kfold={k} needs at least "
-                           f"{k} per class", hint="Use fewer folds, or set `stratify: false`")
+                raise fail(
+                    "split",
+                    f"class {smallest.idxmin()!r} of dataset {ds.name!r} has "
+                    f"{int(smallest.min())} rows, but stratified kfold={k} needs at least "
+                    f"{k} per class",
+                    hint="Use fewer folds, or set `stratify: false`",
+                )
         return
     frac = split.holdout_fraction
     n_valid = int(np.ceil(n * frac))
     n_train = n - n_valid
     min_train = 2
     if n_valid < 1 or n_train < min_train:
-        raise fail("split", f"dataset {ds.name!r} has {n} rows, too few for a holdout of "
-                   f"{frac}: {n_train} training and {n_valid} validation rows",
-                   hint="Add rows, or change `split.holdout`")
+        raise fail(
+            "split",
+            f"dataset {ds.name!r} has {n} rows, too few for a holdout of "
+            f"{frac}: {n_train} training and {n_valid} validation rows",
+            hint="Add rows, or change `split.holdout`",
+        )
     if ds.task == "classification" and split.stratify is not False:
         counts = ds.y.value_counts()
         if int(counts.min()) < 2 or n_valid < len(counts) or n_train < len(counts):
-            raise fail("split", f"dataset {ds.name!r} cannot be split with stratification: class "
-                       f"{counts.idxmin()!r} has {int(counts.min())} rows and there are "
-                       f"{len(counts)} classes for {n_valid} validation rows",
-                       hint="Add rows, raise `split.holdout`, or set `stratify: false`")
+            raise fail(
+                "split",
+                f"dataset {ds.name!r} cannot be split with stratification: class "
+                f"{counts.idxmin()!r} has {int(counts.min())} rows and there are "
+                f"{len(counts)} classes for {n_valid} validation rows",
+                hint="Add rows, raise `split.holdout`, or set `stratify: false`",
+            )

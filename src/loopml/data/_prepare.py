@@ -81,8 +81,10 @@ def _steps(steps: list[Step]) -> Any:
     if not steps:
         return "passthrough"
     return Pipeline(
-        [(f"{i}_{s.path.rsplit('.', 1)[-1]}", import_object(s.path)(**s.params)) for i, s in
-         enumerate(steps)]
+        [
+            (f"{i}_{s.path.rsplit('.', 1)[-1]}", import_object(s.path)(**s.params))
+            for i, s in enumerate(steps)
+        ]
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -53,13 +52,18 @@ def _read_file(spec: Spec, name: str, ds: DatasetSpec) -> tuple[pd.DataFrame, st
     path = (spec.root / ds.path).resolve()
     if not path.is_file():
         raise _problem(
-            spec, name, "path", f"data file {ds.path!r} not found (looked at {path})",
+            spec,
+            name,
+            "path",
+            f"data file {ds.path!r} not found (looked at {path})",
             hint="Check the path; relative paths are relative to the spec's directory",
         )
     fmt = ds.format or _FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise _problem(
-            spec, name, "path",
+            spec,
+            name,
+            "path",
             f"cannot tell the format of {ds.path!r} from its extension {path.suffix!r}",
             hint="Use .csv or .parquet, or set `format: csv` or `format: parquet`",
         )
@@ -75,7 +79,10 @@ def _read_file(spec: Spec, name: str, ds: DatasetSpec) -> tuple[pd.DataFrame, st
         frame = pd.DataFrame()
     except (ValueError, TypeError, OSError, pd.errors.ParserError) as exc:
         raise _problem(
-            spec, name, "path", f"cannot read {ds.path!r} as {fmt}: {exc}",
+            spec,
+            name,
+            "path",
+            f"cannot read {ds.path!r} as {fmt}: {exc}",
             hint="Check the file's format and the dataset's `options`",
         ) from exc
     return frame, f"sha256:{digest.hexdigest()}"
@@ -88,13 +95,23 @@ def _read_sklearn(spec: Spec, name: str, ds: DatasetSpec) -> pd.DataFrame:
     # Only the bundled `load_*` loaders: `fetch_*` would download at run time.
     if not loader_name.startswith("load_") or not hasattr(sklearn.datasets, loader_name):
         bundled = sorted(
-            n for n in dir(sklearn.datasets)
-            if n.startswith("load_") and n not in {"load_files", "load_svmlight_file",
-                                                   "load_svmlight_files", "load_sample_image",
-                                                   "load_sample_images"}
+            n
+            for n in dir(sklearn.datasets)
+            if n.startswith("load_")
+            and n
+            not in {
+                "load_files",
+                "load_svmlight_file",
+                "load_svmlight_files",
+                "load_sample_image",
+                "load_sample_images",
+            }
         )
         raise _problem(
-            spec, name, "sklearn", f"{loader_name!r} is not a bundled scikit-learn loader",
+            spec,
+            name,
+            "sklearn",
+            f"{loader_name!r} is not a bundled scikit-learn loader",
             hint=f"Use one of: {', '.join(bundled)}",
         )
     try:
@@ -113,7 +130,10 @@ def _read_python(spec: Spec, name: str, ds: DatasetSpec) -> pd.DataFrame:
         fn = import_object(ds.python)
     except ImportError as exc:
         raise _problem(
-            spec, name, "python", f"the import path {ds.python!r} does not resolve: {exc}",
+            spec,
+            name,
+            "python",
+            f"the import path {ds.python!r} does not resolve: {exc}",
             hint="Give `package.module:function`, importable from the spec's directory",
         ) from exc
     if not callable(fn):
@@ -124,7 +144,9 @@ def _read_python(spec: Spec, name: str, ds: DatasetSpec) -> pd.DataFrame:
         raise _problem(spec, name, "python", f"{ds.python}() raised {exc!r}") from exc
     if not isinstance(frame, pd.DataFrame):
         raise _problem(
-            spec, name, "python",
+            spec,
+            name,
+            "python",
             f"{ds.python}() must return a pandas DataFrame, but returned {type(frame).__name__}",
         )
     return frame
@@ -132,7 +154,9 @@ def _read_python(spec: Spec, name: str, ds: DatasetSpec) -> pd.DataFrame:
 
 def _frame_fingerprint(frame: pd.DataFrame, options: dict[str, Any]) -> str:
     digest = hashlib.sha256()
-    digest.update(json.dumps([list(map(str, frame.columns)), list(map(str, frame.dtypes))]).encode())
+    digest.update(
+        json.dumps([list(map(str, frame.columns)), list(map(str, frame.dtypes))]).encode()
+    )
     digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
     digest.update(_options_bytes(options))
     return f"sha256:{digest.hexdigest()}"

@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-
 from loopml.artifacts import ArtifactStore, input_schema, sample_rows
 from loopml.data import Dataset, Prepared, load_datasets, prepare
 from loopml.executors import BaseExecutor, get_executor
@@ -162,7 +161,9 @@ class _Driver:
                 artifacts_root=str(self.artifacts.root),
             )
 
-    def _collect(self, executor: BaseExecutor, tickets: dict[int, CellTask], *, block: bool) -> None:
+    def _collect(
+        self, executor: BaseExecutor, tickets: dict[int, CellTask], *, block: bool
+    ) -> None:
         # Non-blocking between datasets, so preparing the next dataset overlaps the workers.
         while executor.pending:
             done = executor.next_completed(timeout=None if block else 0)
@@ -256,5 +257,3 @@ class _Driver:
         finished = self.store.get_run(self.run_id)
         assert finished is not None
         return finished
-
-

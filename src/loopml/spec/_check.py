@@ -15,6 +15,8 @@ from loopml.spec._schema import Spec, Step, Task
 
 __all__ = ["check_spec", "task_problems"]
 
+_KIND = {"classification": "classifier", "regression": "regressor"}
+
 
 def check_spec(spec: Spec) -> None:
     """Raise SpecError listing every estimator, transformer, param or metric that is wrong."""
@@ -36,7 +38,9 @@ def check_spec(spec: Spec) -> None:
         if metric not in known:
             key = ("metrics", "primary") if i == 0 else ("metrics", "extra")
             close = difflib.get_close_matches(metric, known, n=3)
-            hint = f"Did you mean {' or '.join(close)}?" if close else "Use a scikit-learn scorer name"
+            hint = (
+                f"Did you mean {' or '.join(close)}?" if close else "Use a scikit-learn scorer name"
+            )
             problems.append(
                 Problem(
                     dotted_key(key),
@@ -80,8 +84,8 @@ def task_problems(spec: Spec, dataset: str, task: Task) -> list[Problem]:
             problems.append(
                 Problem(
                     f"models.{name}.estimator",
-                    f"{model.estimator} is not a "
-                    f"{'classifier' if task == 'classification' else 'regressor'}, but dataset {dataset!r} is a {task} task",
+                    f"{model.estimator} is not a {_KIND[task]}, "
+                    f"but dataset {dataset!r} is a {task} task",
                     line=spec.line_of("models", name, "estimator"),
                     hint="Use a model made for that task, or set the dataset's `task`",
                 )
@@ -113,13 +117,13 @@ def _check_component(
             )
         ]
     except Exception as exc:  # a user module that fails while importing
-        return [
-            Problem(path_key, f"importing {path!r} failed: {exc!r}", line=line)
-        ]
+        return [Problem(path_key, f"importing {path!r} failed: {exc!r}", line=line)]
     missing = [m for m in (*needs, "get_params") if not hasattr(obj, m)]
     if not isinstance(obj, type) or missing:
-        got = f"it has no {', '.join(missing)}" if isinstance(obj, type) else (
-            f"it is a {type(obj).__name__}, not a class"
+        got = (
+            f"it has no {', '.join(missing)}"
+            if isinstance(obj, type)
+            else (f"it is a {type(obj).__name__}, not a class")
         )
         return [
             Problem(

@@ -26,13 +26,13 @@ __all__ = [
 
 # Names end up in registered-model names (`<pipeline>.<dataset>`), URLs and file names,
 # so they are kept to a safe alphabet without dots.
-Name = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", strict=True)
-]
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", strict=True)]
 Task = Literal["classification", "regression"]
 ImportPath = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$"),
+    StringConstraints(
+        pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$"
+    ),
 ]
 
 
@@ -54,7 +54,7 @@ class Step(_Frozen):
         if isinstance(value, str):
             return {"path": value}
         if isinstance(value, dict) and len(value) == 1 and "path" not in value:
-            (path, params), = value.items()
+            ((path, params),) = value.items()
             return {"path": path, "params": {} if params is None else params}
         return value
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -113,10 +114,14 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
 def _sqlite_begin(conn: Connection) -> None:
     # A deferred transaction that reads and then writes gets SQLITE_BUSY without waiting
     # when another writer committed meanwhile; writers take the lock up front instead.
-    write = conn.get_execution_options().get(WRITE, False)
+    statement = "BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN"
     # Straight to the driver: exec_driver_sql would cost as much as the statement itself.
     driver: Any = conn.connection.driver_connection
-    driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+    try:
+        driver.execute(statement)
+    except sqlite3.Error as error:
+        # SQLAlchemy does not wrap errors raised in events; wrap it as it would have.
+        raise exc.DBAPIError.instance(statement, None, error, sqlite3.Error) from error
 
 
 @contextmanager

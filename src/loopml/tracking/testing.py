@@ -248,6 +248,7 @@ class StoreContract:
             ([make_cell(run), stored], "already stored"),
             ([make_cell(run), make_cell(run, state=CellState.RUNNING)], "only finished"),
             ([make_cell(run, "twin"), make_cell(run, "twin")], "twice"),
+            ([make_cell(run), make_cell(run, params={"f": object()})], "not JSON serializable"),
         ]
         for batch, message in bad_batches:
             with pytest.raises(StoreError, match=message):

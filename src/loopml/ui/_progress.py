@@ -47,12 +47,14 @@ class ProgressObserver(RunObserver):
         self._task = self._progress.add_task("training", total=total_cells, failed="")
 
     def on_dataset_ready(self, dataset: str, seconds: float) -> None:
-        self._progress.console.log(f"prepared {dataset} in {seconds:.2f}s")
+        self._progress.console.print(f"prepared {dataset} in {seconds:.2f}s", soft_wrap=True)
 
     def on_cell(self, cell: CellRecord) -> None:
         if cell.state is CellState.FAILED:
             self.failed += 1
-            self._progress.console.log(f"[red]FAILED[/] {cell.dataset}/{cell.model}")
+            self._progress.console.print(
+                f"[red]FAILED[/] {cell.dataset}/{cell.model}", soft_wrap=True
+            )
         assert self._task is not None
         self._progress.update(
             self._task,

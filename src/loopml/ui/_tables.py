@@ -28,16 +28,16 @@ def leaderboard_table(
     champion_cell: str | None = None,
 ) -> Table:
     """Return one dataset's cells, best first, with the champion marked."""
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", caption="★ champion", caption_justify="left")
     table.add_column("#", justify="right")
-    table.add_column("model")
+    table.add_column("model", no_wrap=True)
     for name in metrics:
         table.add_column(name, justify="right")
-    table.add_column("fit ms", justify="right")
-    table.add_column("predict ms", justify="right")
+    table.add_column("fit ms", justify="right", no_wrap=True)
+    table.add_column("predict ms", justify="right", no_wrap=True)
     table.add_column("state")
     for rank, cell in enumerate(cells, start=1):
-        mark = " [green]★ champion[/]" if cell.cell_id == champion_cell else ""
+        mark = " [green]★[/]" if cell.cell_id == champion_cell else ""
         state = cell.state.value if cell.state is CellState.COMPLETE else f"[red]{cell.state.value}"
         table.add_row(
             str(rank) if cell.state is CellState.COMPLETE else "-",
@@ -52,8 +52,17 @@ def leaderboard_table(
 
 def runs_table(runs: Sequence[RunRecord]) -> Table:
     table = Table(title="runs", title_justify="left")
-    for col in ("run", "pipeline", "state", "started", "seconds", "cells", "failed", "workers",
-                "git"):
+    for col in (
+        "run",
+        "pipeline",
+        "state",
+        "started",
+        "seconds",
+        "cells",
+        "failed",
+        "workers",
+        "git",
+    ):
         table.add_column(col)
     for r in runs:
         seconds = (r.finished_at - r.started_at).total_seconds() if r.finished_at else None
