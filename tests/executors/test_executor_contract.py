@@ -8,12 +8,20 @@ import threading
 import pytest
 
 from loopml.errors import InputError
-from loopml.executors import InlineExecutor, ProcessExecutor, get_executor
+from loopml.executors import Completed, InlineExecutor, ProcessExecutor, get_executor
 from loopml.executors.testing import ExecutorContract, ExecutorFactory, PoolExecutorContract
+
+# Workers re-run pytest's launcher as their main module (on Python < 3.13.8 the fork
+# server ignores "__main__", CPython gh-126631): preloading pytest makes that instant.
+PRELOAD = ["pytest", "loopml.executors.testing"]
 
 
 def _identity(x: object) -> object:
     return x
+
+
+def _interrupt(_: object) -> None:
+    raise KeyboardInterrupt
 
 
 class TestInlineExecutor(ExecutorContract):
@@ -27,13 +35,13 @@ class TestInlineExecutor(ExecutorContract):
         with InlineExecutor() as executor:
             executor.submit(_identity, lock)
             executor.submit(lambda x: x + 1, 1)
-            assert executor.next_completed() == (_ok(0, lock))
-            assert executor.next_completed() == _ok(1, 2)
+            assert executor.next_completed() == Completed(0, lock)
+            assert executor.next_completed() == Completed(1, 2)
 
     def test_never_times_out_because_asking_runs_the_work(self) -> None:
         with InlineExecutor() as executor:
             executor.submit(_identity, 7)
-            assert executor.next_completed(timeout=0) == _ok(0, 7)
+            assert executor.next_completed(timeout=0) == Completed(0, 7)
 
     def test_lets_keyboard_interrupt_through(self) -> None:
         with InlineExecutor() as executor:
@@ -46,21 +54,6 @@ class TestProcessExecutor(PoolExecutorContract):
     @pytest.fixture
     def executor_factory(self) -> ExecutorFactory:
         return lambda: ProcessExecutor(2, preload=PRELOAD)
-
-
-# Workers re-run pytest's launcher as their main module (on Python < 3.13.8 the fork
-# server ignores "__main__", CPython gh-126631): preloading pytest makes that instant.
-PRELOAD = ["pytest", "loopml.executors.testing"]
-
-
-def _ok(ticket: int, value: object) -> object:
-    from loopml.executors import Completed
-
-    return Completed(ticket, value)
-
-
-def _interrupt(_: object) -> None:
-    raise KeyboardInterrupt
 
 
 # -- choosing an executor -------------------------------------------------------------

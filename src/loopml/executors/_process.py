@@ -6,19 +6,16 @@ submission at a time, so the driver always knows what a worker was running: when
 (out of memory, segfault, ``kill -9``) exactly that submission completes with an error, a
 replacement worker starts, and the rest of the work goes on.
 
-Protocol, per worker: the worker sends an empty message once it is ready; the driver
-sends a pickled ``(fn, arg)``; the worker answers with a pickled ``(value, error)``. The
-driver closes the pipe to ask a worker to exit.
-
 * **Start method.** ``forkserver`` where available: workers fork from a server that has
   already imported ``preload`` (e.g. ``sklearn``), so neither a new worker nor its first
   work pays that import, and no thread state of the driver is forked. The fork server is
   one per driver process: the preload in effect when it first starts stays for the life
   of the process. Elsewhere ``spawn``; workers then import ``preload`` when they start.
-* **Signals.** Workers ignore SIGINT: a Ctrl-C reaches the whole process group, and the
-  driver alone decides whether to stop. Workers are daemonic, so they end with the driver
-  (like ``multiprocessing.Pool``); work therefore cannot start processes of its own and
-  joblib inside a worker runs with ``n_jobs=1``.
+* **Waiting.** One selector over every pipe and process sentinel: a reply and a death
+  wake the driver alike, with no polling.
+* **Lifetime.** Workers ignore SIGINT, so Ctrl-C leaves shutdown to the driver. They are
+  daemonic, so they end with the driver (like ``multiprocessing.Pool``); work therefore
+  cannot start processes of its own, and joblib inside a worker runs with ``n_jobs=1``.
 * **Threads.** BLAS and OpenMP thread pools are left as they are: N workers doing
   numpy-heavy work may oversubscribe the CPUs. Set ``OMP_NUM_THREADS`` (or use
   threadpoolctl in the work) when that matters.
@@ -26,24 +23,23 @@ driver closes the pipe to ask a worker to exit.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import importlib.util
 import multiprocessing
 import pickle
+import selectors
 import signal
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 from loopml.errors import ExecutorError, InputError
 from loopml.executors._base import BaseExecutor, Completed
-from loopml.executors._inline import run_work
+from loopml.executors._worker import READY, decode_reply, unpicklable_work, worker_main
 
 __all__ = ["ProcessExecutor"]
 
@@ -51,7 +47,6 @@ __all__ = ["ProcessExecutor"]
 _REAP_SECONDS = 1.0
 # How long close() lets workers exit on their own before it kills them.
 _CLOSE_SECONDS = 1.0
-_READY = b""
 
 
 @dataclass(eq=False)
@@ -77,24 +72,27 @@ class ProcessExecutor(BaseExecutor):
         self._ctx = _context()
         self._workers: list[_Worker] = []
         self._idle: list[_Worker] = []
-        # Connections and process sentinels, as `wait` hands them back, to their worker.
-        self._handles: dict[object, _Worker] = {}
-        self._waitables: list[Connection | int] = []
+        # Every worker's pipe and process sentinel, each keyed to its worker. Kept across
+        # calls: `multiprocessing.connection.wait` builds a selector per call, which cost a
+        # third of the driver's time per submission.
+        self._selector: selectors.BaseSelector | None = None
         self._queue: deque[tuple[int, bytes]] = deque()
         self._done: deque[Completed[Any]] = deque()
+        self._running = 0  # workers holding a submission
         self._next_ticket = 0
         self._closed = False
+        # Why the pool could not start; once set, every call raises it.
+        self._broken: str | None = None
 
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> int:
-        if self._closed:
-            raise ExecutorError("this executor is closed: create a new one to submit more work")
+        self._check_usable()
         # Pickled now, not at dispatch: the worker runs on the argument as it was submitted,
         # and an unpicklable one is known at once.
         try:
             payload = pickle.dumps((fn, arg), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # PicklingError, TypeError, AttributeError: all "cannot send"
             ticket = self._take_ticket()
-            self._done.append(Completed(ticket, None, _unpicklable_work(fn, exc)))
+            self._done.append(Completed(ticket, None, unpicklable_work(fn, exc)))
             return ticket
         if not self._workers:
             self._start_pool()
@@ -104,22 +102,24 @@ class ProcessExecutor(BaseExecutor):
         return ticket
 
     def next_completed(self, timeout: float | None = None) -> Completed[Any] | None:
+        if self._broken is not None:
+            raise ExecutorError(self._broken)
         if self.pending == 0:
             raise LookupError("nothing is pending: submit work before asking for a result")
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self._done:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ready = wait(self._waitables, remaining)
-            if not ready:
+            assert self._selector is not None, "the pool starts before anything is pending"
+            events = self._selector.select(remaining)
+            if not events:
                 return None
-            # Resolve handles against the index as `wait` saw it: a sentinel is a bare fd
-            # number, which a replacement started in this loop may already reuse.
-            handles = self._handles
-            for handle in ready:
-                worker = handles[handle]
+            for key, _ in events:
+                # A worker buried earlier in this loop: its sentinel's fd number may already
+                # belong to its replacement, so the key's worker, not the fd, decides.
+                worker: _Worker = key.data
                 if worker.gone:
                     continue
-                if handle is worker.conn:
+                if key.fileobj is worker.conn:
                     self._receive(worker)
                 else:
                     self._bury(worker)
@@ -128,8 +128,7 @@ class ProcessExecutor(BaseExecutor):
 
     @property
     def pending(self) -> int:
-        running = sum(1 for worker in self._workers if worker.work is not None)
-        return len(self._queue) + running + len(self._done)
+        return len(self._queue) + self._running + len(self._done)
 
     def cancel_queued(self) -> list[int]:
         tickets = [ticket for ticket, _ in self._queue]
@@ -153,8 +152,20 @@ class ProcessExecutor(BaseExecutor):
             _stop(worker.process)
         self._workers.clear()
         self._idle.clear()
-        self._handles.clear()
-        self._waitables.clear()
+        self._running = 0
+        if self._selector is not None:
+            self._selector.close()
+
+    def _check_usable(self) -> None:
+        if self._closed:
+            raise ExecutorError("this executor is closed: create a new one to submit more work")
+        if self._broken is not None:
+            raise ExecutorError(self._broken)
+
+    def _fail(self, message: str) -> ExecutorError:
+        """Mark the pool unusable and return the error to raise."""
+        self._broken = message
+        return ExecutorError(message)
 
     def _take_ticket(self) -> int:
         ticket = self._next_ticket
@@ -175,14 +186,14 @@ class ProcessExecutor(BaseExecutor):
     def _start_worker(self) -> _Worker:
         conn, child_conn = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(
-            target=_worker_main, args=(child_conn, self._preload), name="loopml-worker"
+            target=worker_main, args=(child_conn, self._preload), name="loopml-worker"
         )
         process.daemon = True
         try:
             process.start()
         except (OSError, EOFError) as exc:  # EOFError: the fork server died on us
             conn.close()
-            raise ExecutorError(
+            raise self._fail(
                 f"could not start a worker process: {exc}. "
                 "Pass --workers 1 to run inline, in this process"
             ) from exc
@@ -194,10 +205,13 @@ class ProcessExecutor(BaseExecutor):
         return worker
 
     def _index(self) -> None:
-        self._handles = {w.conn: w for w in self._workers}
-        self._handles.update({w.process.sentinel: w for w in self._workers})
-        self._waitables = [w.conn for w in self._workers]
-        self._waitables += [w.process.sentinel for w in self._workers]
+        # Rebuilt, not patched: a closed fd's number can come back for a new worker.
+        if self._selector is not None:
+            self._selector.close()
+        self._selector = selectors.DefaultSelector()
+        for worker in self._workers:
+            self._selector.register(worker.conn, selectors.EVENT_READ, worker)
+            self._selector.register(worker.process.sentinel, selectors.EVENT_READ, worker)
 
     def _dispatch(self) -> None:
         while self._queue and self._idle:
@@ -211,6 +225,7 @@ class ProcessExecutor(BaseExecutor):
                 self._bury(worker)
                 continue
             worker.work = work
+            self._running += 1
 
     def _receive(self, worker: _Worker) -> None:
         try:
@@ -222,11 +237,13 @@ class ProcessExecutor(BaseExecutor):
 
     def _handle(self, worker: _Worker, message: bytes) -> None:
         if not worker.ready:
-            worker.ready = True  # the first message is the worker saying it started
+            assert message == READY, "a worker says it is ready before anything else"
+            worker.ready = True
             return
         assert worker.work is not None, "a worker answers only the work it was sent"
-        self._done.append(_decode(worker.work[0], message))
+        self._done.append(decode_reply(worker.work[0], message))
         worker.work = None
+        self._running -= 1
         self._idle.append(worker)
 
     def _bury(self, worker: _Worker) -> None:
@@ -239,53 +256,23 @@ class ProcessExecutor(BaseExecutor):
             pass
         worker.gone = True
         pid, ready, work = worker.process.pid, worker.ready, worker.work
+        if work is not None:
+            self._running -= 1
         exitcode = _stop(worker.process, grace=_REAP_SECONDS)
         worker.conn.close()
         if worker in self._idle:
             self._idle.remove(worker)
         if not ready:
-            # It died before running anything: the next one would too, so stop here.
-            if work is not None:
-                self._queue.appendleft(work)
+            # It died before running anything: a replacement would too, so stop here.
             self._workers.remove(worker)
-            self._index()
-            raise ExecutorError(
-                f"worker process {pid} stopped ({_how(exitcode)}) before it was ready, so the pool "
-                "cannot start. Pass --workers 1 to run inline and see the error"
+            raise self._fail(
+                f"worker process {pid} stopped ({_how(exitcode)}) before it was ready, so the "
+                "pool cannot start. Pass --workers 1 to run inline and see the error"
             )
         if work is not None:
             self._done.append(Completed(work[0], None, _died(pid, exitcode)))
         self._workers[self._workers.index(worker)] = self._start_worker()
         self._index()
-
-
-def _worker_main(conn: Connection, preload: tuple[str, ...]) -> None:
-    """Serve work from ``conn`` until the driver closes it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in preload:
-        # A module that fails to import here fails again in the work that needs it, where
-        # the traceback is attributed to a submission.
-        with contextlib.suppress(Exception):
-            importlib.import_module(name)
-    try:
-        conn.send_bytes(_READY)
-        while True:
-            request = conn.recv_bytes()
-            value: Any = None
-            error: str | None = None
-            try:
-                fn, arg = pickle.loads(request)
-            except Exception as exc:
-                error = f"the work could not be unpickled in the worker: {exc!r}"
-            else:
-                value, error = run_work(fn, arg)
-            try:
-                reply = pickle.dumps((value, error), protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception as exc:
-                reply = pickle.dumps((None, _unpicklable_result(value, exc)))
-            conn.send_bytes(reply)
-    except (EOFError, OSError):
-        pass  # the driver closed the pipe or is gone: either way, stop
 
 
 def _context() -> ForkServerContext | SpawnContext:
@@ -320,14 +307,6 @@ def _stop(process: BaseProcess, *, grace: float = 0.0) -> int | None:
     return exitcode
 
 
-def _decode(ticket: int, reply: bytes) -> Completed[Any]:
-    try:
-        value, error = pickle.loads(reply)
-    except Exception as exc:
-        return Completed(ticket, None, f"the result could not be unpickled in the driver: {exc!r}")
-    return Completed(ticket, value, error)
-
-
 def _how(exitcode: int | None) -> str:
     if exitcode is None:
         return "exit status unknown"
@@ -344,18 +323,3 @@ def _died(pid: int | None, exitcode: int | None) -> str:
     if exitcode == -signal.SIGKILL:
         message += "; SIGKILL often means the machine ran out of memory: try fewer workers"
     return message
-
-
-def _unpicklable_work(fn: Callable[[Any], Any], exc: Exception) -> str:
-    name = getattr(fn, "__qualname__", repr(fn))
-    return (
-        f"the work {name}(...) cannot be pickled to send it to a worker process: {exc!r}. "
-        "Define work functions at module level and pass picklable arguments"
-    )
-
-
-def _unpicklable_result(value: Any, exc: Exception) -> str:
-    return (
-        f"the result ({type(value).__qualname__}) cannot be pickled to send it back from the "
-        f"worker process: {exc!r}. Return plain data (numbers, strings, lists, dicts, arrays)"
-    )

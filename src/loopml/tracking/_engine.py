@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
-from loopml.errors import StoreError
+from loopml.errors import LoopmlError, StoreError
 
 __all__ = [
     "URL_EXAMPLES",
@@ -129,26 +129,24 @@ def translated(url: URL, action: str) -> Iterator[None]:
     """Turn any SQLAlchemy error raised inside into a StoreError naming the store."""
     try:
         yield
-    except exc.IntegrityError as error:
-        raise StoreError(
-            f"the tracking store at {shown(url)} could not {action}: {_cause(error)}. "
-            "A record with that id already exists or one it refers to is missing"
-        ) from error
-    except (exc.OperationalError, exc.InterfaceError) as error:
-        raise StoreError(
-            f"the tracking store at {shown(url)} could not {action}: {_cause(error)}. "
-            "Check that the database is reachable at that URL and that loopml may write to it"
-        ) from error
-    except exc.DBAPIError as error:
-        raise StoreError(
-            f"the tracking store at {shown(url)} could not {action}: {_cause(error)}. "
-            "Check that the URL points at a loopml tracking database"
-        ) from error
     except exc.SQLAlchemyError as error:
+        orig = getattr(error, "orig", None)
+        if isinstance(orig, LoopmlError):  # ours, raised while SQLAlchemy bound a value
+            raise orig from orig.__cause__
         raise StoreError(
             f"the tracking store at {shown(url)} could not {action}: {_cause(error)}. "
-            "See the chained error for details"
+            f"{_hint(error)}"
         ) from error
+
+
+def _hint(error: exc.SQLAlchemyError) -> str:
+    if isinstance(error, exc.IntegrityError):
+        return "A record with that id already exists or one it refers to is missing"
+    if isinstance(error, exc.OperationalError | exc.InterfaceError):
+        return "Check that the database is reachable at that URL and that loopml may write to it"
+    if isinstance(error, exc.DBAPIError):
+        return "Check that the URL points at a loopml tracking database"
+    return "See the chained error for details"
 
 
 def _cause(error: exc.SQLAlchemyError) -> str:

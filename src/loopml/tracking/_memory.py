@@ -34,7 +34,9 @@ def _json(value: _T, what: str) -> _T:
     try:
         copy: _T = json.loads(json.dumps(value))
     except (TypeError, ValueError) as error:
-        raise StoreError(f"{what} must be JSON serializable: {error}") from error
+        raise StoreError(
+            f"{what} must be JSON serializable: {error}; nothing was written"
+        ) from error
     return copy
 
 
@@ -46,8 +48,8 @@ class InMemoryStore(BaseStore):
     """A tracking store held in this process's memory; everything is lost on exit.
 
     Every method holds one lock, which makes each one atomic and thread-safe. Values are
-    copied in and out the way the SQL store serializes them, so tests written against this
-    store see what they would see against a database.
+    copied in through JSON as the SQL store stores them (tuples come back as lists, a value
+    JSON cannot hold is refused), so tests against this store see what a database shows.
     """
 
     def __init__(self) -> None:
@@ -65,7 +67,7 @@ class InMemoryStore(BaseStore):
     # -- runs -------------------------------------------------------------------------
     def create_run(self, run: RunRecord) -> None:
         run = _checks.normalize_run(run)
-        packages = _json(dict(run.lineage.packages), "Lineage.packages")
+        packages = _json(dict(run.lineage.packages), "a run's lineage")
         run = dataclasses.replace(run, lineage=dataclasses.replace(run.lineage, packages=packages))
         with self._lock:
             if run.run_id in self._runs:
@@ -112,7 +114,7 @@ class InMemoryStore(BaseStore):
         batch = [
             dataclasses.replace(
                 cell,
-                params=_json(dict(cell.params), f"params of cell {cell.cell_id!r}"),
+                params=_json(dict(cell.params), "a cell's params"),
                 metrics=_floats(cell.metrics),
             )
             for cell in _checks.check_cells(cells)
@@ -158,8 +160,10 @@ class InMemoryStore(BaseStore):
         batch = [
             dataclasses.replace(
                 _checks.normalize_artifact(a),
-                input_schema=_json(dict(a.input_schema), "ArtifactRecord.input_schema"),
-                sample_rows=tuple(_json([dict(r) for r in a.sample_rows], "sample_rows")),
+                input_schema=_json(dict(a.input_schema), "an artifact's input_schema"),
+                sample_rows=tuple(
+                    _json([dict(r) for r in a.sample_rows], "an artifact's sample_rows")
+                ),
             )
             for a in artifacts
         ]

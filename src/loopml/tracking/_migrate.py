@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
+
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
@@ -15,6 +18,7 @@ SCRIPT_LOCATION = "loopml.tracking:migrations"
 _VERSION_TABLE = "alembic_version"
 # One PostgreSQL advisory lock key for every loopml migration ("loopml" in ASCII).
 _LOCK_KEY = 0x6C6F6F706D6C
+_OPEN_PATIENCE_S = 30.0
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -28,8 +32,29 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade_to_head(engine: Engine) -> None:
     """Upgrade the schema to ``HEAD``; do nothing, cheaply, when it is there already."""
-    if current_revision(engine) == HEAD:
-        return
+    deadline = time.monotonic() + _OPEN_PATIENCE_S
+    while True:
+        try:
+            if current_revision(engine) != HEAD:
+                _upgrade(engine)
+            return
+        except StoreError as error:
+            # Processes opening a new SQLite file together can get "database is locked"
+            # at once: SQLite skips its busy wait where waiting could deadlock. Opening
+            # is safe to repeat, so wait and try again.
+            if not _sqlite_busy(error.__cause__) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _sqlite_busy(error: BaseException | None) -> bool:
+    orig = getattr(error, "orig", None)
+    return isinstance(orig, sqlite3.OperationalError) and (
+        orig.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+    )
+
+
+def _upgrade(engine: Engine) -> None:
     # Imported here: Alembic costs ~0.2 s to import, which an up-to-date database skips.
     from alembic import command
     from alembic.config import Config

@@ -7,6 +7,7 @@ that the two agree.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -31,8 +32,11 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from loopml.errors import StoreError
+
 __all__ = [
     "FloatMap",
+    "JSONData",
     "UTCDateTime",
     "alias_events",
     "aliases",
@@ -72,6 +76,58 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+class JSONData(TypeDecorator[Any]):
+    """A JSON document that keeps NaN and infinities, and refuses what JSON cannot hold.
+
+    PostgreSQL's ``json`` rejects the ``NaN`` token, yet a parameter can well be NaN
+    (``SimpleImputer(missing_values=nan)``), so non-finite floats travel as
+    ``{"$float": "nan"}``. A value JSON cannot hold raises StoreError, the same on every
+    backend, before the driver sees it.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self, what: str) -> None:
+        super().__init__()
+        self.what = what
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        encoded = _encode(value)
+        try:
+            json.dumps(encoded, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise StoreError(
+                f"{self.what} must be JSON serializable: {error}; nothing was written"
+            ) from error
+        return encoded
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else _decode(value)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return {_FLOAT_TAG: str(value)}
+    if isinstance(value, Mapping):
+        return {key: _encode(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encode(item) for item in value]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1 and _FLOAT_TAG in value:
+            return float(value[_FLOAT_TAG])
+        return {key: _decode(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_decode(item) for item in value]
+    return value
+
+
 class FloatMap(TypeDecorator[Mapping[str, float]]):
     """A ``{name: float}`` JSON object that keeps NaN and infinities.
 
@@ -101,6 +157,7 @@ class FloatMap(TypeDecorator[Mapping[str, float]]):
 
 metadata = MetaData(naming_convention=NAMING)
 
+_FLOAT_TAG = "$float"
 _ID = String(255)
 _SHA = String(64)
 
@@ -115,7 +172,7 @@ runs = Table(
     Column("workers", Integer, nullable=False),
     Column("n_cells", Integer, nullable=False),
     Column("n_failed", Integer, nullable=False),
-    Column("lineage", JSON, nullable=False),
+    Column("lineage", JSONData("a run's lineage"), nullable=False),
     Index(None, "started_at"),
     Index(None, "pipeline", "started_at"),
 )
@@ -132,7 +189,7 @@ cells = Table(
     Column("model", _ID, nullable=False),
     Column("state", String(16), nullable=False),
     Column("estimator", Text, nullable=False),
-    Column("params", JSON, nullable=False),
+    Column("params", JSONData("a cell's params"), nullable=False),
     Column("dataset_fingerprint", _ID, nullable=False),
     Column("metrics", FloatMap, nullable=False),
     Column("fit_seconds", Double, nullable=True),
@@ -151,8 +208,8 @@ artifacts = Table(
     Column("sha256", _SHA, primary_key=True),
     Column("uri", Text, nullable=False),
     Column("size_bytes", BigInteger, nullable=False),
-    Column("input_schema", JSON, nullable=False),
-    Column("sample_rows", JSON, nullable=False),
+    Column("input_schema", JSONData("an artifact's input_schema"), nullable=False),
+    Column("sample_rows", JSONData("an artifact's sample_rows"), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
 )
 

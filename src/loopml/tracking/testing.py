@@ -235,6 +235,12 @@ class StoreContract:
         assert got.finished_at is not None
         assert _is_utc(got.finished_at)
         assert store.get_cell(failed.cell_id) == failed
+        odd = make_cell(run, params={"missing_values": math.nan, "grid": [1.0, -math.inf]})
+        store.add_cells([odd])
+        got = store.get_cell(odd.cell_id)
+        assert got is not None
+        assert math.isnan(got.params["missing_values"])
+        assert got.params["grid"] == [1.0, -math.inf]
         assert store.get_cell("missing") is None
 
     def test_add_cells_writes_all_or_nothing(self, store: BaseStore) -> None:
@@ -248,7 +254,7 @@ class StoreContract:
             ([make_cell(run), stored], "already stored"),
             ([make_cell(run), make_cell(run, state=CellState.RUNNING)], "only finished"),
             ([make_cell(run, "twin"), make_cell(run, "twin")], "twice"),
-            ([make_cell(run), make_cell(run, params={"f": object()})], "not JSON serializable"),
+            ([make_cell(run), make_cell(run, params={"f": object()})], "params must be JSON"),
         ]
         for batch, message in bad_batches:
             with pytest.raises(StoreError, match=message):

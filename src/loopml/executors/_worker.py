@@ -1,0 +1,81 @@
+"""The pool's wire protocol, and the loop each worker process runs.
+
+Per worker, over one duplex pipe: the worker sends :data:`READY` once it has started; the
+driver sends a pickled ``(fn, arg)``; the worker answers with a pickled ``(value, error)``,
+which :func:`decode_reply` turns into a :class:`Completed`. The driver closes the pipe to
+ask the worker to exit. One submission at a time per pipe is what lets the driver pin a
+worker's death on the one submission it was running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import pickle
+import signal
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from loopml.executors._base import Completed
+from loopml.executors._inline import run_work
+
+__all__ = ["READY", "decode_reply", "unpicklable_work", "worker_main"]
+
+READY = b""
+
+
+def worker_main(conn: Connection, preload: tuple[str, ...]) -> None:
+    """Serve work from ``conn`` until the driver closes it."""
+    # Ctrl-C reaches the whole process group; the driver alone decides whether to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in preload:
+        # A module that fails to import here fails again in the work that needs it, where
+        # the traceback is attributed to a submission.
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+    try:
+        conn.send_bytes(READY)
+        while True:
+            conn.send_bytes(_serve(conn.recv_bytes()))
+    except (EOFError, OSError):
+        pass  # the driver closed the pipe or is gone: either way, stop
+
+
+def _serve(request: bytes) -> bytes:
+    value: Any = None
+    try:
+        fn, arg = pickle.loads(request)
+    except Exception as exc:
+        error: str | None = f"the work could not be unpickled in the worker: {exc!r}"
+    else:
+        value, error = run_work(fn, arg)
+    try:
+        return pickle.dumps((value, error), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        return pickle.dumps((None, _unpicklable_result(value, exc)))
+
+
+def decode_reply(ticket: int, reply: bytes) -> Completed[Any]:
+    """Return the :class:`Completed` a worker's reply describes."""
+    try:
+        value, error = pickle.loads(reply)
+    except Exception as exc:
+        return Completed(ticket, None, f"the result could not be unpickled in the driver: {exc!r}")
+    return Completed(ticket, value, error)
+
+
+def unpicklable_work(fn: Callable[[Any], Any], exc: Exception) -> str:
+    """Return the error for work that cannot be sent to a worker."""
+    name = getattr(fn, "__qualname__", repr(fn))
+    return (
+        f"the work {name}(...) cannot be pickled to send it to a worker process: {exc!r}. "
+        "Define work functions at module level and pass picklable arguments"
+    )
+
+
+def _unpicklable_result(value: Any, exc: Exception) -> str:
+    return (
+        f"the result ({type(value).__qualname__}) cannot be pickled to send it back from the "
+        f"worker process: {exc!r}. Return plain data (numbers, strings, lists, dicts, arrays)"
+    )
