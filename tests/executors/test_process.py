@@ -79,11 +79,16 @@ def _wait_for_pid(path: Path) -> int:
 
 
 def _is_alive(pid: int) -> bool:
+    """Return whether ``pid`` runs; a zombie (dead, not yet reaped by a forking parent) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def _drain(executor: BaseExecutor) -> dict[int, Completed[object]]:

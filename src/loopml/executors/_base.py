@@ -41,6 +41,9 @@ class BaseExecutor(abc.ABC):
 
     workers: int
 
+    def start(self) -> None:  # noqa: B027 - optional hook; lazy executors need nothing
+        """Get workers ready now rather than on the first submit (optional)."""
+
     @abc.abstractmethod
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> int:
         """Queue ``fn(arg)``; return its ticket (0, 1, 2, ... in submission order)."""

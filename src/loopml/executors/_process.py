@@ -6,11 +6,15 @@ submission at a time, so the driver always knows what a worker was running: when
 (out of memory, segfault, ``kill -9``) exactly that submission completes with an error, a
 replacement worker starts, and the rest of the work goes on.
 
-* **Start method.** ``forkserver`` where available: workers fork from a server that has
-  already imported ``preload`` (e.g. ``sklearn``), so neither a new worker nor its first
-  work pays that import, and no thread state of the driver is forked. The fork server is
-  one per driver process: the preload in effect when it first starts stays for the life
-  of the process. Elsewhere ``spawn``; workers then import ``preload`` when they start.
+* **Start method.** On Linux, while the driver runs a single thread, workers are plain
+  ``fork`` children: they start in milliseconds with every module the driver already
+  imported (scikit-learn's import alone takes seconds), and with no other thread there
+  is no lock a child could inherit held. Call :meth:`start` before starting threads
+  (a progress bar) to get this. Otherwise ``forkserver`` where available: workers fork
+  from a server that has already imported ``preload`` (e.g. ``sklearn``), so no thread
+  state of the driver is forked. The fork server is one per driver process: the preload
+  in effect when it first starts stays for the life of the process. Elsewhere ``spawn``;
+  workers then import ``preload`` when they start.
 * **Waiting.** One selector over every pipe and process sentinel: a reply and a death
   wake the driver alike, with no polling.
 * **Lifetime.** Workers ignore SIGINT, so Ctrl-C leaves shutdown to the driver. They are
@@ -28,12 +32,14 @@ import multiprocessing
 import pickle
 import selectors
 import signal
+import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from multiprocessing.context import ForkServerContext, SpawnContext
+from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -83,6 +89,12 @@ class ProcessExecutor(BaseExecutor):
         self._closed = False
         # Why the pool could not start; once set, every call raises it.
         self._broken: str | None = None
+
+    def start(self) -> None:
+        """Start the workers now instead of on the first submit."""
+        self._check_usable()
+        if not self._workers:
+            self._start_pool()
 
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> int:
         self._check_usable()
@@ -184,9 +196,17 @@ class ProcessExecutor(BaseExecutor):
         self._index()
 
     def _start_worker(self) -> _Worker:
-        conn, child_conn = self._ctx.Pipe(duplex=True)
-        process = self._ctx.Process(
-            target=worker_main, args=(child_conn, self._preload), name="loopml-worker"
+        ctx: ForkContext | ForkServerContext | SpawnContext = self._ctx
+        if sys.platform.startswith("linux") and threading.active_count() == 1:
+            ctx = multiprocessing.get_context("fork")
+        conn, child_conn = ctx.Pipe(duplex=True)
+        # A forked child inherits the driver's ends of its own and its siblings' pipes; it
+        # closes them at once, or no worker would read EOF when the driver closes its end.
+        driver_ends = (conn, *(w.conn for w in self._workers)) if ctx is not self._ctx else ()
+        process = ctx.Process(
+            target=worker_main,
+            args=(child_conn, self._preload, driver_ends),
+            name="loopml-worker",
         )
         process.daemon = True
         try:

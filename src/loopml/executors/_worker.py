@@ -25,8 +25,16 @@ __all__ = ["READY", "decode_reply", "unpicklable_work", "worker_main"]
 READY = b""
 
 
-def worker_main(conn: Connection, preload: tuple[str, ...]) -> None:
-    """Serve work from ``conn`` until the driver closes it."""
+def worker_main(
+    conn: Connection, preload: tuple[str, ...], inherited: tuple[Connection, ...] = ()
+) -> None:
+    """Serve work from ``conn`` until the driver closes it.
+
+    ``inherited`` are the driver's ends of other workers' pipes, which a forked child holds
+    copies of: they are closed first.
+    """
+    for other in inherited:
+        other.close()
     # Ctrl-C reaches the whole process group; the driver alone decides whether to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in preload:

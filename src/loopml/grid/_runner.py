@@ -113,9 +113,12 @@ class _Driver:
         executor = get_executor(workers, preload=["loopml.grid._cell"])
         record = dataclasses.replace(record, workers=executor.workers)
         self.store.create_run(record)
-        self.observer.on_start(self.run_id, total)
         try:
             with executor:
+                # Workers start before the observer may start threads (a progress bar),
+                # so the pool can fork them from this single-threaded process.
+                executor.start()
+                self.observer.on_start(self.run_id, total)
                 self._run_cells(executor)
             self._flush()
             champions = self._register()
