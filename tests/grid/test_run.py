@@ -219,3 +219,19 @@ def test_spec_and_python_source_datasets(make_project: ProjectFactory) -> None:
     result = loopml.run(_spec(root), workers=1, store=InMemoryStore())
     assert result.ok and result.cells[0].dataset == "gen"
     assert yaml.safe_load((root / "loopml.yaml").read_text())["name"] == "shop"
+
+
+@pytest.mark.slow
+def test_rerun_in_another_executor_keeps_the_champion(project: Path) -> None:
+    # Artifact bytes can differ between a worker process and the driver (objects that went
+    # through pickle serialize differently), so "same model" must not mean "same bytes".
+    spec = _spec(project)
+    store = InMemoryStore()
+    loopml.run(spec, workers=2, store=store)
+    again = loopml.run(spec, workers=1, store=store)
+    assert {d: (c.changed, c.version.version) for d, c in again.champions.items()} == {
+        "eu": (False, 1),
+        "us": (False, 1),
+    }
+    first, second = (store.list_cells(run_id=r.run_id) for r in store.list_runs()[::-1])
+    assert [c.key for c in first] and {c.key for c in first} == {c.key for c in second}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich import box
 from rich.table import Table
 
 from loopml import grid
+from loopml.grid import cell_key
 from loopml.spec import Spec
 from loopml.tracking import CellRecord, CellState
 
@@ -54,31 +56,27 @@ def build_plan(spec: Spec) -> Plan:
             history = [
                 c for c in store.list_cells(pipeline=spec.name) if c.state is CellState.COMPLETE
             ]
+    done_keys = {c.key for c in history}
     cells = []
     for d_name, dataset in datasets.items():
         for m_name, model in spec.models.items():
             past = [c for c in history if c.dataset == d_name and c.model == m_name]
-            same_model = [
-                c
-                for c in past
-                if c.estimator == model.estimator
-                and all(c.params.get(k) == v for k, v in model.params.items())
-            ]
-            if not past:
+            key = cell_key(spec, d_name, dataset.fingerprint, model.estimator, model.params)
+            if key in done_keys:
+                status = "trained before"
+            elif not past:
                 status = "new"
-            elif not same_model:
-                status = "model changed"
-            elif not any(c.dataset_fingerprint == dataset.fingerprint for c in same_model):
+            elif not any(c.dataset_fingerprint == dataset.fingerprint for c in past):
                 status = "data changed"
             else:
-                status = "trained before"
+                status = "model changed"
             cells.append(CellPlan(d_name, m_name, status))
     return Plan(spec.name, len(datasets), len(spec.models), tuple(cells))
 
 
 def plan_table(plan: Plan) -> Table:
     models = list(dict.fromkeys(c.model for c in plan.cells))
-    table = Table(title=f"plan for {plan.pipeline}", title_justify="left")
+    table = Table(box=box.SIMPLE_HEAD, title=f"plan for {plan.pipeline}", title_justify="left")
     table.add_column("dataset")
     for m in models:
         table.add_column(m)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from loopml.grid._cell import CellOutcome, CellTask, run_cell
+from loopml.grid._keys import cell_key
 from loopml.grid._lineage import collect_lineage, git_commit
 from loopml.grid._observer import RunObserver
 from loopml.grid._results import ChampionChange, RunResult, summarize_failures
@@ -16,6 +17,7 @@ __all__ = [
     "RunObserver",
     "RunResult",
     "best_cell",
+    "cell_key",
     "collect_lineage",
     "git_commit",
     "open_store",

@@ -13,6 +13,7 @@ from loopml.artifacts import ArtifactStore, input_schema, sample_rows
 from loopml.data import Dataset, Prepared, load_datasets, prepare
 from loopml.executors import BaseExecutor, get_executor
 from loopml.grid._cell import CellOutcome, CellTask, run_cell
+from loopml.grid._keys import cell_key
 from loopml.grid._lineage import collect_lineage
 from loopml.grid._observer import RunObserver
 from loopml.grid._results import ChampionChange, RunResult
@@ -196,6 +197,7 @@ class _Driver:
             artifact_sha256=outcome.artifact.sha256 if outcome.artifact else None,
             error=outcome.error,
             finished_at=datetime.now(UTC),
+            key=cell_key(self.spec, task.dataset, dataset.fingerprint, task.estimator, task.params),
         )
         if outcome.artifact is not None:
             schema, samples = self._schemas[task.dataset]
@@ -237,8 +239,8 @@ class _Driver:
                 continue
             registered = self.spec.registered_name(name)
             current = registry.champion(registered)
-            if current is not None and current.artifact_sha256 == best.artifact_sha256:
-                # Same bytes as the serving champion: a new version would change nothing.
+            if current is not None and self._same_work(current.cell_id, best):
+                # The champion is this very model: a new version would change nothing.
                 out[name] = ChampionChange(name, registered, current, current.version, False)
                 continue
             primary = metrics[0]
@@ -253,6 +255,10 @@ class _Driver:
                 name, registered, version, current.version if current else None, True
             )
         return out
+
+    def _same_work(self, cell_id: str, cell: CellRecord) -> bool:
+        champion_cell = self.store.get_cell(cell_id)
+        return champion_cell is not None and champion_cell.key == cell.key
 
     def _finish(self, state: RunState) -> RunRecord:
         n_failed = sum(c.state is CellState.FAILED for c in self.cells)

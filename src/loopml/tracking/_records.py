@@ -96,6 +96,8 @@ class CellRecord:
     artifact_sha256: str | None = None
     error: str | None = None
     finished_at: datetime | None = None
+    key: str | None = None
+    """Content key of the work: the same key means the same model trained on the same rows."""
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,7 @@ def cell_row(cell: CellRecord) -> dict[str, Any]:
         "artifact_sha256": cell.artifact_sha256,
         "error": cell.error,
         "finished_at": cell.finished_at,
+        "key": cell.key,
     }
 
 
@@ -114,6 +115,7 @@ def cell_record(row: Row[Any]) -> CellRecord:
         artifact_sha256=row.artifact_sha256,
         error=row.error,
         finished_at=row.finished_at,
+        key=row.key,
     )
 
 

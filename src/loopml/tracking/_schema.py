@@ -197,9 +197,11 @@ cells = Table(
     Column("artifact_sha256", _SHA, nullable=True),
     Column("error", Text, nullable=True),
     Column("finished_at", UTCDateTime(), nullable=True),
+    Column("key", _SHA, nullable=True),
     Index(None, "run_id"),
     Index(None, "pipeline", "dataset"),
     Index(None, "dataset"),
+    Index(None, "key"),
 )
 
 artifacts = Table(

@@ -73,6 +73,7 @@ def make_cell(run: RunRecord, cell_id: str | None = None, **changes: Any) -> Cel
         predict_seconds=0.01,
         artifact_sha256="a" * 64,
         finished_at=T0 + timedelta(minutes=1),
+        key="k" * 64,
     )
     return dataclasses.replace(cell, **changes)
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from rich import box
 from rich.table import Table
 
 from loopml.registry import ModelSummary
 from loopml.tracking import AliasEvent, CellRecord, CellState, ModelVersion, RunRecord
 
 __all__ = ["events_table", "leaderboard_table", "models_table", "runs_table", "versions_table"]
+
+
+_WHEN = "%m-%d %H:%M:%S"  # UTC; --json has the full ISO 8601 timestamps
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
@@ -28,7 +32,13 @@ def leaderboard_table(
     champion_cell: str | None = None,
 ) -> Table:
     """Return one dataset's cells, best first, with the champion marked."""
-    table = Table(title=title, title_justify="left", caption="★ champion", caption_justify="left")
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        title=title,
+        title_justify="left",
+        caption="★ champion",
+        caption_justify="left",
+    )
     table.add_column("#", justify="right")
     table.add_column("model", no_wrap=True)
     for name in metrics:
@@ -51,38 +61,27 @@ def leaderboard_table(
 
 
 def runs_table(runs: Sequence[RunRecord]) -> Table:
-    table = Table(title="runs", title_justify="left")
-    for col in (
-        "run",
-        "pipeline",
-        "state",
-        "started",
-        "seconds",
-        "cells",
-        "failed",
-        "workers",
-        "git",
-    ):
-        table.add_column(col)
+    table = Table(box=box.SIMPLE_HEAD, title="runs (UTC)", title_justify="left")
+    for col in ("run", "state", "started", "secs", "cells", "failed", "workers", "git"):
+        table.add_column(col, no_wrap=True)
     for r in runs:
         seconds = (r.finished_at - r.started_at).total_seconds() if r.finished_at else None
         color = {"COMPLETE": "green", "FAILED": "red"}.get(r.state.value, "yellow")
         table.add_row(
-            r.run_id[:12],
-            r.pipeline,
+            r.run_id[:8],
             f"[{color}]{r.state.value}",
-            r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.started_at.strftime(_WHEN),
             _fmt(seconds, 1),
             str(r.n_cells),
             str(r.n_failed),
             str(r.workers),
-            (r.lineage.git_commit or "-")[:12],
+            (r.lineage.git_commit or "-")[:7],
         )
     return table
 
 
 def models_table(models: Sequence[ModelSummary], primary: str | None) -> Table:
-    table = Table(title="registered models", title_justify="left")
+    table = Table(box=box.SIMPLE_HEAD, title="registered models", title_justify="left")
     for col in ("name", "versions", "latest", "champion", primary or "champion metric"):
         table.add_column(col)
     for m in models:
@@ -100,32 +99,32 @@ def models_table(models: Sequence[ModelSummary], primary: str | None) -> Table:
 def versions_table(
     name: str, versions: Sequence[ModelVersion], aliases: Mapping[str, int], metrics: Sequence[str]
 ) -> Table:
-    table = Table(title=f"versions of {name}", title_justify="left")
+    table = Table(box=box.SIMPLE_HEAD, title=f"versions of {name}", title_justify="left")
     table.add_column("version", justify="right")
     table.add_column("aliases")
     for m in metrics:
         table.add_column(m, justify="right")
-    table.add_column("created")
-    table.add_column("run")
+    table.add_column("created (UTC)", no_wrap=True)
+    table.add_column("run", no_wrap=True)
     for v in versions:
         tags = ", ".join(a for a, ver in aliases.items() if ver == v.version)
         table.add_row(
             str(v.version),
             f"[green]{tags}" if tags else "",
             *[_fmt(v.metrics.get(m)) for m in metrics],
-            v.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-            v.run_id[:12],
+            v.created_at.strftime(_WHEN),
+            v.run_id[:8],
         )
     return table
 
 
 def events_table(name: str, events: Sequence[AliasEvent]) -> Table:
-    table = Table(title=f"alias history of {name}", title_justify="left")
-    for col in ("when", "alias", "event", "from", "to", "who", "why"):
-        table.add_column(col)
+    table = Table(box=box.SIMPLE_HEAD, title=f"alias history of {name}", title_justify="left")
+    for col in ("when (UTC)", "alias", "event", "from", "to", "who", "why"):
+        table.add_column(col, no_wrap=col != "why")
     for e in events:
         table.add_row(
-            e.at.strftime("%Y-%m-%d %H:%M:%S"),
+            e.at.strftime(_WHEN),
             e.alias,
             e.kind.value,
             "-" if e.from_version is None else str(e.from_version),

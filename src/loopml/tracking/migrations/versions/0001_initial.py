@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("artifact_sha256", _SHA, nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         _ts("finished_at", nullable=True),
+        sa.Column("key", _SHA, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_cells"),
         sa.UniqueConstraint("cell_id", name="uq_cells_cell_id"),
         sa.ForeignKeyConstraint(["run_id"], ["runs.run_id"], name="fk_cells_run_id_runs"),
@@ -71,6 +72,7 @@ def upgrade() -> None:
     op.create_index("ix_cells_run_id", "cells", ["run_id"])
     op.create_index("ix_cells_pipeline_dataset", "cells", ["pipeline", "dataset"])
     op.create_index("ix_cells_dataset", "cells", ["dataset"])
+    op.create_index("ix_cells_key", "cells", ["key"])
 
     op.create_table(
         "artifacts",
