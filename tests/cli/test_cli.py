@@ -64,6 +64,8 @@ def test_promote_and_rollback_from_the_shell(project: Path) -> None:
     }
     out = _ok("run", "--workers", "1", cwd=project)
     assert "champion shop.eu: v2 (was v1)" in out and "shop.us: v1 (unchanged)" in out
+    # the us champion was trained by the first run; the second run's same work is marked
+    assert "★" in _ok("leaderboard", "--dataset", "us", cwd=project)
 
     out = _ok("models", "rollback", "shop.eu", "--reason", "bad week", cwd=project)
     assert "v2 -> v1" in out

@@ -19,7 +19,7 @@ from loopml.artifacts import ArtifactStore
 from loopml.cli._plan import build_plan, plan_table
 from loopml.cli._scaffold import scaffold
 from loopml.errors import LoopmlError
-from loopml.grid import RunResult, rank_cells, summarize_failures
+from loopml.grid import ChampionChange, RunResult, rank_cells, summarize_failures
 from loopml.registry import CHAMPION, Registry
 from loopml.spec import Spec, load_spec
 from loopml.tracking import BaseStore, RunState
@@ -186,6 +186,16 @@ def _result_json(result: RunResult) -> dict[str, Any]:
     }
 
 
+def _champion_key(result: RunResult, change: ChampionChange | None) -> str | None:
+    if change is None:
+        return None
+    for cell in result.cells:
+        if cell.cell_id == change.version.cell_id:
+            return cell.key
+    # An unchanged champion comes from an earlier run: the best cell is the same work.
+    return result.leaderboard(change.dataset)[0].key
+
+
 def _print_result(console: Console, spec: Spec, result: RunResult) -> None:
     metrics = spec.metrics.all
     for dataset in result.datasets:
@@ -195,7 +205,7 @@ def _print_result(console: Console, spec: Spec, result: RunResult) -> None:
                 f"{dataset}",
                 result.leaderboard(dataset),
                 metrics,
-                champion_cell=change.version.cell_id if change else None,
+                champion_key=_champion_key(result, change),
             )
         )
     for change in result.champions.values():
@@ -255,11 +265,12 @@ def leaderboard(
                 return
             record = latest[0]
         cells = store.list_cells(run_id=record.run_id, dataset=dataset)
-        champions = {
-            d: store.get_version(spec.registered_name(d), v).cell_id
-            for d in spec.datasets
-            if (v := store.get_alias(spec.registered_name(d), CHAMPION)) is not None
-        }
+        champions: dict[str, str | None] = {}
+        for d in spec.datasets:
+            version = store.get_alias(spec.registered_name(d), CHAMPION)
+            if version is not None:
+                cell = store.get_cell(store.get_version(spec.registered_name(d), version).cell_id)
+                champions[d] = cell.key if cell else None
     metrics = spec.metrics.all
     by_dataset: dict[str, list[Any]] = {}
     for cell in cells:
@@ -279,7 +290,7 @@ def leaderboard(
     for d, dcells in by_dataset.items():
         console.print(
             leaderboard_table(
-                d, rank_cells(dcells, metrics), metrics, champion_cell=champions.get(d)
+                d, rank_cells(dcells, metrics), metrics, champion_key=champions.get(d)
             )
         )
 

@@ -13,6 +13,18 @@ from loopml.tracking import AliasEvent, CellRecord, CellState, ModelVersion, Run
 __all__ = ["events_table", "leaderboard_table", "models_table", "runs_table", "versions_table"]
 
 
+def _table(title: str, caption: str | None = None) -> Table:
+    """Return a table in loopml's compact style: a rule under the header, no side borders."""
+    return Table(
+        box=box.SIMPLE_HEAD,
+        title=title,
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+        pad_edge=False,
+    )
+
+
 _WHEN = "%m-%d %H:%M:%S"  # UTC; --json has the full ISO 8601 timestamps
 
 
@@ -29,16 +41,10 @@ def leaderboard_table(
     cells: Sequence[CellRecord],
     metrics: Sequence[str],
     *,
-    champion_cell: str | None = None,
+    champion_key: str | None = None,
 ) -> Table:
-    """Return one dataset's cells, best first, with the champion marked."""
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        title=title,
-        title_justify="left",
-        caption="★ champion",
-        caption_justify="left",
-    )
+    """Return one dataset's cells, best first, the champion's work marked (same content key)."""
+    table = _table(title, caption="★ champion")
     table.add_column("#", justify="right")
     table.add_column("model", no_wrap=True)
     for name in metrics:
@@ -47,7 +53,7 @@ def leaderboard_table(
     table.add_column("predict ms", justify="right", no_wrap=True)
     table.add_column("state")
     for rank, cell in enumerate(cells, start=1):
-        mark = " [green]★[/]" if cell.cell_id == champion_cell else ""
+        mark = " [green]★[/]" if champion_key and cell.key == champion_key else ""
         state = cell.state.value if cell.state is CellState.COMPLETE else f"[red]{cell.state.value}"
         table.add_row(
             str(rank) if cell.state is CellState.COMPLETE else "-",
@@ -61,7 +67,7 @@ def leaderboard_table(
 
 
 def runs_table(runs: Sequence[RunRecord]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, title="runs (UTC)", title_justify="left")
+    table = _table("runs (UTC)")
     for col in ("run", "state", "started", "secs", "cells", "failed", "workers", "git"):
         table.add_column(col, no_wrap=True)
     for r in runs:
@@ -81,7 +87,7 @@ def runs_table(runs: Sequence[RunRecord]) -> Table:
 
 
 def models_table(models: Sequence[ModelSummary], primary: str | None) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, title="registered models", title_justify="left")
+    table = _table("registered models")
     for col in ("name", "versions", "latest", "champion", primary or "champion metric"):
         table.add_column(col)
     for m in models:
@@ -99,7 +105,7 @@ def models_table(models: Sequence[ModelSummary], primary: str | None) -> Table:
 def versions_table(
     name: str, versions: Sequence[ModelVersion], aliases: Mapping[str, int], metrics: Sequence[str]
 ) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, title=f"versions of {name}", title_justify="left")
+    table = _table(f"versions of {name}")
     table.add_column("version", justify="right")
     table.add_column("aliases")
     for m in metrics:
@@ -119,7 +125,7 @@ def versions_table(
 
 
 def events_table(name: str, events: Sequence[AliasEvent]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, title=f"alias history of {name}", title_justify="left")
+    table = _table(f"alias history of {name}")
     for col in ("when (UTC)", "alias", "event", "from", "to", "who", "why"):
         table.add_column(col, no_wrap=col != "why")
     for e in events:
