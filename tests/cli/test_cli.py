@@ -32,6 +32,7 @@ def test_project_commands_end_to_end(project: Path) -> None:
 
     plan = json.loads(_ok("plan", "--json", cwd=project))
     assert [c["status"] for c in plan["cells"]] == ["new"] * 4
+    assert not (project / ".loopml").exists()  # plan reads the store only if it exists
 
     out = _ok("run", "--workers", "1", cwd=project)
     assert "champion shop.eu: v1" in out and "COMPLETE" in out

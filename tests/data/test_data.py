@@ -64,3 +64,13 @@ def test_prepare_transforms_unseen_categories(make_project: ProjectFactory) -> N
     assert fold.X_train.shape[1] == fold.X_valid.shape[1]
     assert not np.isnan(fold.X_train).any() and not np.isnan(fold.X_valid).any()
     assert prepared.X_raw_final.shape[0] == 150
+
+
+def test_parquet_source(make_project: ProjectFactory) -> None:
+    spec = base_spec()
+    spec["datasets"]["eu"]["path"] = "data/eu.parquet"
+    root = make_project(spec)
+    pd.read_csv(root / "data" / "eu.csv").to_parquet(root / "data" / "eu.parquet")
+    dataset = load_dataset(loopml.load_spec(root), "eu")
+    assert dataset.n_rows == 200 and dataset.task == "classification"
+    assert "plan" in dataset.X.columns and "customer_id" not in dataset.X.columns

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 from loopml.artifacts import ArtifactStore, input_schema, sample_rows
 from loopml.data import Dataset, Prepared, load_datasets, prepare
@@ -132,7 +133,7 @@ class _Driver:
         result = RunResult(
             run=finished,
             cells=tuple(self.cells),
-            champions=champions,
+            champions=MappingProxyType(champions),
             metrics=tuple(self.spec.metrics.all),
         )
         self.observer.on_end(result)
