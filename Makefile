@@ -31,6 +31,8 @@ test-fast: dev
 
 bench: install
 	$(BIN)/python bench/grid_overhead.py
+	$(BIN)/python bench/incremental.py
+	$(BIN)/python bench/pruning.py
 
 lint: dev
 	$(BIN)/ruff check src tests bench examples

@@ -31,15 +31,16 @@ def test_project_commands_end_to_end(project: Path) -> None:
     assert not (project / ".loopml").exists()
 
     plan = json.loads(_ok("plan", "--json", cwd=project))
-    assert [c["status"] for c in plan["cells"]] == ["new"] * 4
+    assert [(c["cached"], c["to_run"]) for c in plan["studies"]] == [(0, 1)] * 4
+    assert plan["headline"].startswith("work = 2 datasets x 2 models x 1 trials = 4 trials")
     assert not (project / ".loopml").exists()  # plan reads the store only if it exists
 
     out = _ok("run", "--workers", "1", cwd=project)
     assert "champion shop.eu: v1" in out and "COMPLETE" in out
 
     plan = json.loads(_ok("plan", "--json", cwd=project))
-    assert [c["status"] for c in plan["cells"]] == ["trained before"] * 4
-    assert "0 new or changed" in _ok("plan", cwd=project)
+    assert [(c["cached"], c["to_run"]) for c in plan["studies"]] == [(1, 0)] * 4
+    assert "4 cached; 0 to run; nothing to run" in _ok("plan", cwd=project)
 
     runs = json.loads(_ok("runs", "--json", cwd=project))
     assert len(runs) == 1 and runs[0]["state"] == "COMPLETE" and runs[0]["n_cells"] == 4
@@ -59,10 +60,7 @@ def test_promote_and_rollback_from_the_shell(project: Path) -> None:
     _ok("run", "--workers", "1", cwd=project)
     churn_frame(200, seed=42).to_csv(project / "data" / "eu.csv", index=False)
     plan = json.loads(_ok("plan", "--json", cwd=project))
-    assert {c["dataset"]: c["status"] for c in plan["cells"]} == {
-        "eu": "data changed",
-        "us": "trained before",
-    }
+    assert {c["dataset"]: c["to_run"] for c in plan["studies"]} == {"eu": 1, "us": 0}
     out = _ok("run", "--workers", "1", cwd=project)
     assert "champion shop.eu: v2 (was v1)" in out and "shop.us: v1 (unchanged)" in out
     # the us champion was trained by the first run; the second run's same work is marked

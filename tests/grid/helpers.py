@@ -53,3 +53,24 @@ class CountingScaler(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Any) -> Any:
         return self.scaler_.transform(X)
+
+
+class SleepyClassifier(ClassifierMixin, BaseEstimator):
+    """A decision stump that takes ``seconds`` to fit, for tests that need work in flight."""
+
+    def __init__(self, seconds: float = 0.5, depth: int = 1) -> None:
+        self.seconds = seconds
+        self.depth = depth
+
+    def fit(self, X: Any, y: Any) -> SleepyClassifier:
+        import time
+
+        from sklearn.tree import DecisionTreeClassifier
+
+        time.sleep(self.seconds)
+        self.tree_ = DecisionTreeClassifier(max_depth=self.depth, random_state=0).fit(X, y)
+        self.classes_ = self.tree_.classes_
+        return self
+
+    def predict(self, X: Any) -> Any:
+        return self.tree_.predict(X)

@@ -1,7 +1,11 @@
-"""The `loopml` command line."""
+"""The `loopml` command line: a thin layer over the Python API.
+
+Exit codes: 0 ok, 1 cells failed in the run (or another loopml error), 2 bad usage or spec.
+"""
 
 from __future__ import annotations
 
+from loopml.cli import _history, _models, _project  # noqa: F401 - they register commands
 from loopml.cli._app import app
 from loopml.cli._scaffold import churn_frame, scaffold
 

@@ -9,8 +9,15 @@ the conformance suite in :mod:`loopml.executors.testing`.
 from __future__ import annotations
 
 from loopml.executors._base import BaseExecutor, Completed
-from loopml.executors._factory import get_executor
+from loopml.executors._factory import default_workers, get_executor
 from loopml.executors._inline import InlineExecutor
 from loopml.executors._process import ProcessExecutor
 
-__all__ = ["BaseExecutor", "Completed", "InlineExecutor", "ProcessExecutor", "get_executor"]
+__all__ = [
+    "BaseExecutor",
+    "Completed",
+    "InlineExecutor",
+    "ProcessExecutor",
+    "default_workers",
+    "get_executor",
+]

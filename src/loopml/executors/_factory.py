@@ -13,6 +13,11 @@ from loopml.executors._process import ProcessExecutor
 __all__ = ["get_executor"]
 
 
+def default_workers() -> int:
+    """Return the default number of workers: one per CPU this process may run on."""
+    return _usable_cpus()
+
+
 def get_executor(workers: int | None, *, preload: Sequence[str] = ()) -> BaseExecutor:
     """Return an executor with ``workers`` workers: inline for 1, a process pool above.
 
@@ -20,7 +25,7 @@ def get_executor(workers: int | None, *, preload: Sequence[str] = ()) -> BaseExe
     the pool's workers import before any work (ignored inline: the driver imports on use).
     """
     if workers is None:
-        workers = _usable_cpus()
+        workers = default_workers()
     if workers < 1:
         raise InputError(
             f"`workers` must be >= 1, but got {workers}. Pass --workers 1 to run inline"

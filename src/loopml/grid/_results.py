@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from loopml.grid._select import rank_cells
-from loopml.tracking import CellRecord, CellState, ModelVersion, RunRecord
+from loopml.tracking import CellRecord, CellState, ModelVersion, RunRecord, TrialRecord
 
 __all__ = ["ChampionChange", "RunResult", "summarize_failures"]
 
@@ -30,6 +30,10 @@ class RunResult:
     cells: tuple[CellRecord, ...]
     champions: Mapping[str, ChampionChange]
     metrics: tuple[str, ...]
+    trials: tuple[TrialRecord, ...] = ()
+    """The trials this run trained (cached ones are not repeated here)."""
+    cached: int = 0
+    """How many finished trials were reused from earlier runs."""
 
     @property
     def run_id(self) -> str:

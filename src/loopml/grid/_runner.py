@@ -1,24 +1,34 @@
-"""The driver: validate, prepare each dataset once, run d x m cells, record, register."""
+"""The driver: validate, run d x m x t trials on an executor, record, register champions.
+
+For each dataset, preprocessing is fitted once (per fold) and shared by every trial of
+every model. Each (dataset, model) cell is a :class:`Study`: trials already in the store
+with the same content keys are reused, not retrained; only missing trials run. Workers
+train one rung of one trial at a time and hand results back; the driver alone writes.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
+import os
+import socket
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
+from typing import Any
 
 from loopml.artifacts import ArtifactStore, input_schema, sample_rows
 from loopml.data import Dataset, Prepared, load_datasets, prepare
 from loopml.executors import BaseExecutor, get_executor
-from loopml.grid._cell import CellOutcome, CellTask, run_cell
-from loopml.grid._keys import cell_key
+from loopml.grid._keys import preparation_key, study_key
 from loopml.grid._lineage import collect_lineage
 from loopml.grid._observer import RunObserver
+from loopml.grid._recorder import Recorder
 from loopml.grid._results import ChampionChange, RunResult
 from loopml.grid._select import best_cell
+from loopml.grid._study import Study, TrialDone
 from loopml.registry import Registry
 from loopml.spec import Spec, check_spec
 from loopml.tracking import (
@@ -28,17 +38,30 @@ from loopml.tracking import (
     CellState,
     RunRecord,
     RunState,
+    TrialRecord,
+    TrialState,
     get_store,
 )
+from loopml.tuning import RungOutcome, RungTask, run_rung
 
-__all__ = ["open_store", "run", "validate"]
+__all__ = ["Force", "open_store", "recover_abandoned", "run", "validate"]
 
 log = logging.getLogger(__name__)
 
-# Results are written in batches: one transaction per this many cells, or per this many
-# seconds, whichever comes first (and always at the end).
-_BATCH_CELLS = 64
-_BATCH_SECONDS = 2.0
+# A RUNNING run on another host whose heartbeat is older than this is taken as dead.
+_STALE_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class Force:
+    """What to recompute even when the store has it: everything, or some datasets/models."""
+
+    all: bool = False
+    datasets: Collection[str] = ()
+    models: Collection[str] = ()
+
+    def applies(self, dataset: str, model: str) -> bool:
+        return self.all or dataset in self.datasets or model in self.models
 
 
 def validate(spec: Spec) -> dict[str, Dataset]:
@@ -62,22 +85,61 @@ def run(
     store: BaseStore | str | None = None,
     observer: RunObserver | None = None,
     actor: str | None = None,
+    force: Force | None = None,
+    budget_seconds: float | None = None,
+    max_trials: int | None = None,
+    estimate: Mapping[str, Any] | None = None,
 ) -> RunResult:
-    """Run the grid of ``spec``: every dataset x every model, then register champions.
+    """Run the grid of ``spec``: every dataset x every model x its trials; register champions.
 
-    Everything is validated before any worker starts or anything is written. A cell that
+    Everything is validated before any worker starts or anything is written. A trial that
     raises (or whose worker dies) is recorded FAILED with its traceback and the others go
-    on; check :attr:`RunResult.ok`.
+    on; check :attr:`RunResult.ok`. ``budget_seconds`` and ``max_trials`` stop scheduling
+    new work once spent; what is unfinished is left for a later run (state STOPPED).
     """
     observer = observer or RunObserver()
     datasets = validate(spec)
     owns_store = not isinstance(store, BaseStore)
     db = open_store(spec, store)
     try:
-        return _Driver(spec, datasets, db, observer, actor).run(workers)
+        recover_abandoned(db, spec.name)
+        driver = _Driver(spec, datasets, db, observer, actor, force or Force())
+        return driver.run(workers, budget_seconds, max_trials, estimate)
     finally:
         if owns_store:
             db.close()
+
+
+def recover_abandoned(store: BaseStore, pipeline: str) -> list[str]:
+    """Mark runs of ``pipeline`` whose driver is gone ABANDONED; return their ids."""
+    host = socket.gethostname()
+    now = datetime.now(UTC)
+    gone = []
+    for r in store.list_runs(pipeline=pipeline, limit=1000):
+        if r.state is not RunState.RUNNING:
+            continue
+        if r.host == host and r.pid is not None:
+            dead = not _alive(r.pid)
+        else:
+            beat = r.heartbeat_at or r.started_at
+            dead = (now - beat).total_seconds() > _STALE_SECONDS
+        if dead:
+            store.abandon_run(r.run_id)
+            log.warning("run %s was left RUNNING by a driver that is gone: abandoned", r.run_id)
+            gone.append(r.run_id)
+    return gone
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class _Driver:
@@ -88,154 +150,246 @@ class _Driver:
         store: BaseStore,
         observer: RunObserver,
         actor: str | None,
+        force: Force,
     ) -> None:
         self.spec = spec
         self.datasets = datasets
         self.store = store
         self.observer = observer
         self.actor = actor
+        self.force = force
         self.artifacts = ArtifactStore(spec.artifacts_dir)
+        self.root = str(self.artifacts.root)
         self.run_id = uuid.uuid4().hex
-        self.cells: list[CellRecord] = []
-        self._pending_cells: list[CellRecord] = []
-        self._pending_artifacts: list[ArtifactRecord] = []
-        self._last_flush = time.monotonic()
-        self._schemas: dict[str, tuple[dict[str, object], tuple[dict[str, object], ...]]] = {}
+        self.prepared: dict[str, Prepared] = {}
+        self.schemas: dict[str, tuple[dict[str, Any], tuple[dict[str, Any], ...]]] = {}
+        self.trials: list[TrialRecord] = []
+        self.tickets: dict[int, tuple[Study, int]] = {}
+        self.started = 0
+        self.stopped_by_budget = False
 
-    def run(self, workers: int | None) -> RunResult:
-        total = len(self.datasets) * len(self.spec.models)
+    # -- set-up -----------------------------------------------------------------------
+    def _studies(self, workers: int) -> list[Study]:
+        history: dict[str, list[TrialRecord]] = {}
+        for t in self.store.list_trials(pipeline=self.spec.name):
+            history.setdefault(t.study_key, []).append(t)
+        studies = []
+        for name, dataset in self.datasets.items():
+            prep_key = preparation_key(self.spec, name, dataset.fingerprint)
+            for model in self.spec.models:
+                key = study_key(self.spec, name, model, prep_key)
+                past = [] if self.force.applies(name, model) else history.get(key, [])
+                studies.append(
+                    Study(
+                        self.spec,
+                        dataset,
+                        model,
+                        prep_key=prep_key,
+                        history=past,
+                        run_id=self.run_id,
+                        window=workers,
+                    )
+                )
+        return studies
+
+    def run(
+        self,
+        workers: int | None,
+        budget_seconds: float | None,
+        max_trials: int | None,
+        estimate: Mapping[str, Any] | None,
+    ) -> RunResult:
+        executor = get_executor(workers, preload=["loopml.tuning"])
+        studies = self._studies(executor.workers)
+        to_run = sum(s.remaining for s in studies)
+        cached = sum(min(s.cached, s.target) for s in studies)
         record = RunRecord(
             run_id=self.run_id,
             pipeline=self.spec.name,
             state=RunState.RUNNING,
             started_at=datetime.now(UTC),
             lineage=collect_lineage(self.spec),
-            workers=workers or 0,
+            workers=executor.workers,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            heartbeat_at=datetime.now(UTC),
+            estimate=dict(estimate) if estimate else None,
         )
-        executor = get_executor(workers, preload=["loopml.grid._cell"])
-        record = dataclasses.replace(record, workers=executor.workers)
         self.store.create_run(record)
+        recorder = Recorder(self.store, self.run_id)
+        self.deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
+        self.max_trials = max_trials
         try:
             with executor:
-                # Workers start before the observer may start threads (a progress bar),
-                # so the pool can fork them from this single-threaded process.
-                executor.start()
-                self.observer.on_start(self.run_id, total)
-                self._run_cells(executor)
-            self._flush()
-            champions = self._register()
+                if to_run:
+                    # Workers start before the observer may start threads (a progress bar),
+                    # so the pool can fork them from this single-threaded process.
+                    executor.start()
+                self.observer.on_start(self.run_id, to_run, cached)
+                self._loop(executor, studies, recorder)
+            recorder.flush()
+            cells = self._cells(studies)
+            self.store.add_cells(cells)
+            for cell in cells:
+                self.observer.on_cell(cell)
+            champions = self._register(cells)
         except BaseException:
-            self._flush()
-            self._finish(RunState.FAILED)
+            # Interrupted (Ctrl-C) or broken: keep what finished, and mark the run and its
+            # unfinished trials ABANDONED so that the next run asks them again.
+            try:
+                recorder.flush()
+            finally:
+                self.store.abandon_run(self.run_id)
             raise
-        n_failed = sum(c.state is CellState.FAILED for c in self.cells)
-        finished = self._finish(RunState.FAILED if n_failed else RunState.COMPLETE)
+        n_failed = sum(c.state is CellState.FAILED for c in cells)
+        state = (
+            RunState.FAILED
+            if n_failed
+            else RunState.STOPPED
+            if self.stopped_by_budget
+            else RunState.COMPLETE
+        )
+        finished = self._finish(state, cells)
         result = RunResult(
             run=finished,
-            cells=tuple(self.cells),
+            cells=tuple(cells),
             champions=MappingProxyType(champions),
             metrics=tuple(self.spec.metrics.all),
+            trials=tuple(self.trials),
+            cached=cached,
         )
         self.observer.on_end(result)
         return result
 
-    def _run_cells(self, executor: BaseExecutor) -> None:
-        tickets: dict[int, CellTask] = {}
-        for name, dataset in self.datasets.items():
+    # -- the loop ---------------------------------------------------------------------
+    def _budget_left(self) -> bool:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            return False
+        return self.max_trials is None or self.started < self.max_trials
+
+    def _loop(self, executor: BaseExecutor, studies: list[Study], recorder: Recorder) -> None:
+        while True:
+            self._fill(executor, studies, recorder)
+            if not executor.pending:
+                break
+            done = executor.next_completed(timeout=recorder.interval)
+            recorder.tick()
+            if done is None:
+                continue
+            study, number = self.tickets.pop(done.ticket)
+            outcome = done.value
+            if not done.ok or not isinstance(outcome, RungOutcome):
+                result: RungTask | TrialDone = study.abandon(number, done.error or "no result")
+            else:
+                # Past the budget, trials in flight still finish: no new ones start.
+                result = study.on_rung(outcome, self.prepared[study.dataset], self.root)
+            if isinstance(result, TrialDone):
+                self._done(result, recorder)
+            else:
+                self.tickets[executor.submit(run_rung, result)] = (study, number)
+        if any(s.remaining for s in studies):
+            self.stopped_by_budget = True
+
+    def _fill(self, executor: BaseExecutor, studies: list[Study], recorder: Recorder) -> None:
+        for study in studies:
+            while study.can_ask():
+                if not self._budget_left():
+                    return
+                prepared = self._prepare(study.dataset)
+                record, task = study.ask(prepared, self.root)
+                self.started += 1
+                recorder.started(record)
+                self.tickets[executor.submit(run_rung, task)] = (study, record.number)
+
+    def _prepare(self, name: str) -> Prepared:
+        if name not in self.prepared:
             started = time.perf_counter()
-            prepared = prepare(dataset, self.spec.split_for(name), self.spec.preprocessing)
-            self._schemas[name] = (
+            prepared = prepare(
+                self.datasets[name], self.spec.split_for(name), self.spec.preprocessing
+            )
+            self.prepared[name] = prepared
+            self.schemas[name] = (
                 input_schema(prepared.X_raw_final),
                 tuple(sample_rows(prepared.X_raw_final)),
             )
             self.observer.on_dataset_ready(name, time.perf_counter() - started)
-            for task in self._tasks(prepared):
-                tickets[executor.submit(run_cell, task)] = task
-            self._collect(executor, tickets, block=False)
-        self._collect(executor, tickets, block=True)
+        return self.prepared[name]
 
-    def _tasks(self, prepared: Prepared) -> Iterable[CellTask]:
-        for model_name, model in self.spec.models.items():
-            yield CellTask(
-                dataset=prepared.dataset,
-                model=model_name,
-                estimator=model.estimator,
-                params=dict(model.params),
-                prepared=prepared,
-                metrics=tuple(self.spec.metrics.all),
-                artifacts_root=str(self.artifacts.root),
+    def _done(self, done: TrialDone, recorder: Recorder) -> None:
+        trial = done.record
+        artifact = None
+        if done.outcome is not None and done.outcome.artifact is not None:
+            schema, samples = self.schemas[trial.dataset]
+            ref = done.outcome.artifact
+            artifact = ArtifactRecord(
+                sha256=ref.sha256,
+                uri=ref.uri,
+                size_bytes=ref.size_bytes,
+                input_schema=schema,
+                sample_rows=samples,
+                created_at=trial.finished_at or datetime.now(UTC),
             )
+        recorder.finished(trial, artifact)
+        self.trials.append(trial)
+        self.observer.on_trial(trial)
 
-    def _collect(
-        self, executor: BaseExecutor, tickets: dict[int, CellTask], *, block: bool
-    ) -> None:
-        # Non-blocking between datasets, so preparing the next dataset overlaps the workers.
-        while executor.pending:
-            done = executor.next_completed(timeout=None if block else 0)
-            if done is None:
-                return
-            task = tickets.pop(done.ticket)
-            outcome = done.value if done.ok else None
-            if not isinstance(outcome, CellOutcome):
-                outcome = CellOutcome(task.dataset, task.model, ok=False, error=done.error)
-            self._record(task, outcome)
-
-    def _record(self, task: CellTask, outcome: CellOutcome) -> None:
-        dataset = self.datasets[task.dataset]
-        cell = CellRecord(
-            cell_id=uuid.uuid4().hex,
-            run_id=self.run_id,
-            pipeline=self.spec.name,
-            dataset=task.dataset,
-            model=task.model,
-            state=CellState.COMPLETE if outcome.ok else CellState.FAILED,
-            estimator=task.estimator,
-            params=dict(outcome.params or task.params),
-            dataset_fingerprint=dataset.fingerprint,
-            metrics=dict(outcome.metrics),
-            fit_seconds=outcome.fit_seconds,
-            predict_seconds=outcome.predict_seconds,
-            artifact_sha256=outcome.artifact.sha256 if outcome.artifact else None,
-            error=outcome.error,
-            finished_at=datetime.now(UTC),
-            key=cell_key(self.spec, task.dataset, dataset.fingerprint, task.estimator, task.params),
-        )
-        if outcome.artifact is not None:
-            schema, samples = self._schemas[task.dataset]
-            self._pending_artifacts.append(
-                ArtifactRecord(
-                    sha256=outcome.artifact.sha256,
-                    uri=outcome.artifact.uri,
-                    size_bytes=outcome.artifact.size_bytes,
-                    input_schema=schema,
-                    sample_rows=samples,
-                    created_at=cell.finished_at or datetime.now(UTC),
+    # -- results ----------------------------------------------------------------------
+    def _cells(self, studies: list[Study]) -> list[CellRecord]:
+        cells = []
+        for study in studies:
+            if not study.done:
+                continue  # nothing ran yet (budget): not a failure
+            best = study.best()
+            dataset = self.datasets[study.dataset]
+            common: dict[str, Any] = {
+                "cell_id": uuid.uuid4().hex,
+                "run_id": self.run_id,
+                "pipeline": self.spec.name,
+                "dataset": study.dataset,
+                "model": study.model,
+                "estimator": study.estimator,
+                "dataset_fingerprint": dataset.fingerprint,
+                "finished_at": datetime.now(UTC),
+                "n_trials": len(study.done),
+            }
+            if best is None:
+                failures = [t for t in study.done if t.state is TrialState.FAILED]
+                reason = (
+                    failures[-1].error
+                    if failures and failures[-1].error
+                    else f"none of {len(study.done)} trials completed (all pruned)"
+                )
+                cells.append(
+                    CellRecord(
+                        **common,
+                        state=CellState.FAILED,
+                        params=dict(study.fixed),
+                        error=reason,
+                    )
+                )
+                continue
+            cells.append(
+                CellRecord(
+                    **common,
+                    state=CellState.COMPLETE,
+                    params=dict(best.params),
+                    metrics=dict(best.metrics),
+                    fit_seconds=best.fit_seconds,
+                    predict_seconds=best.predict_seconds,
+                    artifact_sha256=best.artifact_sha256,
+                    key=best.key,
+                    trial_id=best.trial_id,
+                    cached=best.run_id != self.run_id,
                 )
             )
-        self.cells.append(cell)
-        self._pending_cells.append(cell)
-        self.observer.on_cell(cell)
-        if (
-            len(self._pending_cells) >= _BATCH_CELLS
-            or time.monotonic() - self._last_flush >= _BATCH_SECONDS
-        ):
-            self._flush()
+        return cells
 
-    def _flush(self) -> None:
-        if self._pending_artifacts:
-            self.store.add_artifacts(self._pending_artifacts)
-            self._pending_artifacts = []
-        if self._pending_cells:
-            self.store.add_cells(self._pending_cells)
-            self._pending_cells = []
-        self._last_flush = time.monotonic()
-
-    def _register(self) -> dict[str, ChampionChange]:
+    def _register(self, cells: list[CellRecord]) -> dict[str, ChampionChange]:
         registry = Registry(self.store, self.artifacts)
         metrics = self.spec.metrics.all
         out: dict[str, ChampionChange] = {}
         for name in self.datasets:
-            best = best_cell((c for c in self.cells if c.dataset == name), metrics)
+            best = best_cell((c for c in cells if c.dataset == name), metrics)
             if best is None:
                 continue
             registered = self.spec.registered_name(name)
@@ -261,9 +415,9 @@ class _Driver:
         champion_cell = self.store.get_cell(cell_id)
         return champion_cell is not None and champion_cell.key == cell.key
 
-    def _finish(self, state: RunState) -> RunRecord:
-        n_failed = sum(c.state is CellState.FAILED for c in self.cells)
-        self.store.finish_run(self.run_id, state=state, n_cells=len(self.cells), n_failed=n_failed)
+    def _finish(self, state: RunState, cells: list[CellRecord]) -> RunRecord:
+        n_failed = sum(c.state is CellState.FAILED for c in cells)
+        self.store.finish_run(self.run_id, state=state, n_cells=len(cells), n_failed=n_failed)
         finished = self.store.get_run(self.run_id)
         assert finished is not None
         return finished

@@ -1,8 +1,9 @@
-"""Rules that need imports: estimators, transformers, params, metrics, task fit."""
+"""Rules that need imports or the whole spec: estimators, params, searches, metrics, task fit."""
 
 from __future__ import annotations
 
 import difflib
+import math
 from typing import Any
 
 from sklearn.base import is_classifier, is_regressor
@@ -11,11 +12,13 @@ from loopml.errors import Problem, SpecError
 from loopml.spec._imports import import_object
 from loopml.spec._load import dotted_key
 from loopml.spec._metrics import known_metrics, metric_task
-from loopml.spec._schema import Spec, Step, Task
+from loopml.spec._schema import ModelSpec, Spec, Step, Task
+from loopml.spec._search import FloatDimension
 
 __all__ = ["check_spec", "task_problems"]
 
 _KIND = {"classification": "classifier", "regression": "regressor"}
+_MAX_GRID = 1_000_000
 
 
 def check_spec(spec: Spec) -> None:
@@ -24,8 +27,15 @@ def check_spec(spec: Spec) -> None:
     for name, model in spec.models.items():
         key: tuple[str | int, ...] = ("models", name)
         problems += _check_component(
-            spec, model.estimator, model.params, key, needs=("fit", "predict"), kind="estimator"
+            spec,
+            model.estimator,
+            model.params,
+            key,
+            needs=("fit", "predict"),
+            kind="estimator",
+            search=model.search,
         )
+        problems += _search_problems(spec, name, model)
     for group in ("numeric", "categorical"):
         steps: list[Step] = getattr(spec.preprocessing, group)
         for i, step in enumerate(steps):
@@ -101,6 +111,7 @@ def _check_component(
     *,
     needs: tuple[str, ...],
     kind: str,
+    search: dict[str, Any] | None = None,
 ) -> list[Problem]:
     where = dotted_key(key)
     path_key = f"{where}.estimator" if kind == "estimator" else where
@@ -139,18 +150,97 @@ def _check_component(
     except Exception as exc:
         return [Problem(path_key, f"{path}() cannot be created with defaults: {exc!r}", line=line)]
     problems = []
-    for param in params:
-        if param not in accepted:
-            close = difflib.get_close_matches(param, sorted(accepted), n=1)
+    for section, names in (("params", params), ("search", search or {})):
+        for param in names:
+            if param not in accepted:
+                close = difflib.get_close_matches(param, sorted(accepted), n=1)
+                problems.append(
+                    Problem(
+                        f"{where}.{section}.{param}",
+                        f"{path} has no parameter {param!r}",
+                        line=spec.line_of(*key, section, param),
+                        hint=(f"Did you mean {close[0]!r}? " if close else "")
+                        + f"It accepts: {', '.join(sorted(accepted))}",
+                    )
+                )
+    return problems
+
+
+def _search_problems(spec: Spec, name: str, model: ModelSpec) -> list[Problem]:
+    """Return the rules a model's search breaks given its params, trials and sampler."""
+    problems = []
+    key = ("models", name)
+    for param in model.search:
+        if param in model.params:
             problems.append(
                 Problem(
-                    f"{where}.params.{param}",
-                    f"{path} has no parameter {param!r}",
-                    line=spec.line_of(*key, "params", param),
-                    hint=(f"Did you mean {close[0]!r}? " if close else "")
-                    + f"It accepts: {', '.join(sorted(accepted))}",
+                    dotted_key((*key, "search", param)),
+                    f"{param!r} is both fixed in `params` (= {model.params[param]!r}) and "
+                    "searched in `search`",
+                    line=spec.line_of(*key, "search", param),
+                    hint="Keep it in one of them: `params` to fix it, `search` to tune it",
                 )
             )
+    if model.trials > 1 and not model.search:
+        problems.append(
+            Problem(
+                dotted_key((*key, "trials")),
+                f"`trials` is {model.trials} but the model has no `search`: every trial would "
+                "train the same model",
+                line=spec.line_of(*key, "trials"),
+                hint="Add a `search` space, or remove `trials`",
+            )
+        )
+    if spec.sampler_for(name) == "grid":
+        problems += _grid_problems(spec, name, model)
+    return problems
+
+
+def _grid_problems(spec: Spec, name: str, model: ModelSpec) -> list[Problem]:
+    """Return why the grid sampler cannot walk a model's search: no or too big a grid."""
+    key = ("models", name)
+    origin = dotted_key((*key, "sampler")) if model.sampler else "tuning.sampler"
+    problems = []
+    sizes = []
+    for param, dim in model.search.items():
+        n_values = dim.n_values
+        if n_values is not None:
+            sizes.append(n_values)
+        elif isinstance(dim, FloatDimension):  # the one kind of dimension with no count
+            problems.append(
+                Problem(
+                    dotted_key((*key, "search", param)),
+                    f"the grid sampler needs a finite set of values, but {param!r} is a "
+                    f"continuous float range [{dim.low}, {dim.high}] with no `step` "
+                    f"(the sampler is set by {origin})",
+                    line=spec.line_of(*key, "search", param),
+                    hint="Give it a `step`, list its values as `categorical`, or use the "
+                    "tpe or random sampler",
+                )
+            )
+    if problems or not model.search:
+        return problems
+    size = math.prod(sizes)
+    if size > _MAX_GRID:
+        problems.append(
+            Problem(
+                dotted_key((*key, "search")),
+                f"the grid sampler lists every point of the grid in memory, at most "
+                f"{_MAX_GRID:,}, but this grid has {size:,} (the sampler is set by {origin})",
+                line=spec.line_of(*key, "search"),
+                hint="Coarsen it with larger `step`s, or use the tpe or random sampler",
+            )
+        )
+    elif model.trials > size:
+        problems.append(
+            Problem(
+                dotted_key((*key, "trials")),
+                f"`trials` is {model.trials} but the grid has {size} points: the grid "
+                f"sampler would train some of them again (the sampler is set by {origin})",
+                line=spec.line_of(*key, "trials"),
+                hint=f"Set `trials` to {size} or fewer, or add values to the grid",
+            )
+        )
     return problems
 
 

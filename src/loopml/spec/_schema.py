@@ -10,7 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+
+from loopml.spec._search import Dimension, PrunerName, SamplerName, TuningSpec
 
 __all__ = [
     "DatasetSpec",
@@ -147,12 +159,32 @@ class DatasetSpec(_Frozen):
 class ModelSpec(_Frozen):
     """One candidate model: any scikit-learn-API estimator by import path, with params.
 
-    The hyperparameter ``search`` space and ``trials`` count of the tuning issue slot in
-    here, beside ``params`` (the fixed part).
+    ``params`` are fixed; ``search`` maps other parameters to the dimensions a search
+    samples them from, over ``trials`` trials. ``sampler`` and ``pruner`` override the
+    spec's ``tuning`` for this model (None: use it).
     """
 
     estimator: ImportPath
     params: dict[str, Any] = Field(default_factory=dict)
+    search: dict[str, Dimension] = Field(default_factory=dict)
+    trials: int = 1
+    sampler: SamplerName | None = None
+    pruner: PrunerName | None = None
+
+    @field_validator("trials")
+    @classmethod
+    def _at_least_one(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(
+                f"`trials` must be >= 1, but got {value}: use 1 to train the model once"
+            )
+        return value
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_tuning(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Keys added with tuning are dumped only when used, so the spec_hash of a spec
+        # written before them does not change.
+        return _without(handler(self), _MODEL_TUNING_DEFAULTS)
 
 
 class MetricsSpec(_Frozen):
@@ -177,6 +209,7 @@ class Spec(_Frozen):
     split: SplitSpec = Field(default_factory=SplitSpec)
     store: str | None = None
     artifacts: str | None = None
+    tuning: TuningSpec = Field(default_factory=TuningSpec)
 
     _root: Path = PrivateAttr(default_factory=Path.cwd)
     _file: Path | None = PrivateAttr(default=None)
@@ -224,6 +257,25 @@ class Spec(_Frozen):
     def registered_name(self, dataset: str) -> str:
         return f"{self.name}.{dataset}"
 
+    def sampler_for(self, model: str) -> SamplerName:
+        """Return the sampler of ``model``'s search: its own, else the spec's ``tuning``."""
+        return self.models[model].sampler or self.tuning.sampler
+
+    def pruner_for(self, model: str) -> PrunerName:
+        """Return the pruner of ``model``'s search: its own, else the spec's ``tuning``.
+
+        A model with one trial gets "none": there is no other trial to compare it with, and
+        climbing rungs would only cost time.
+        """
+        m = self.models[model]
+        if m.trials == 1:
+            return "none"
+        return m.pruner or self.tuning.pruner
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_tuning(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without(handler(self), {"tuning": TuningSpec().model_dump(mode="json")})
+
     def bind(
         self,
         *,
@@ -237,3 +289,16 @@ class Spec(_Frozen):
         bound._file = file.resolve() if file else self._file
         bound._lines = dict(lines) if lines is not None else dict(self._lines)
         return bound
+
+
+_MODEL_TUNING_DEFAULTS: dict[str, Any] = {
+    "search": {},
+    "trials": 1,
+    "sampler": None,
+    "pruner": None,
+}
+
+
+def _without(data: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """Return ``data`` less the keys whose value equals their default."""
+    return {k: v for k, v in data.items() if k not in defaults or v != defaults[k]}

@@ -1,4 +1,4 @@
-"""Tracking: runs, cells, artifacts and the model registry, behind one store contract.
+"""Tracking: runs, trials, cells, artifacts and the model registry, behind one store contract.
 
 Pick a store with :func:`get_store`; every store honours :class:`BaseStore`'s contract and
 passes the conformance suite in :mod:`loopml.tracking.testing`.
@@ -17,8 +17,11 @@ from loopml.tracking._records import (
     EventKind,
     Lineage,
     ModelVersion,
+    Rung,
     RunRecord,
     RunState,
+    TrialRecord,
+    TrialState,
 )
 from loopml.tracking._sql import SQLStore
 
@@ -34,6 +37,9 @@ __all__ = [
     "ModelVersion",
     "RunRecord",
     "RunState",
+    "Rung",
     "SQLStore",
+    "TrialRecord",
+    "TrialState",
     "get_store",
 ]

@@ -12,7 +12,8 @@ Contract, for every implementation:
   ``add_cells`` writes its whole batch or nothing; ``register_version`` creates the version
   and moves the alias together or does neither.
 * **Immutability.** Finished cells, artifacts and model versions are never changed. A run
-  changes only from RUNNING to a finished state, once.
+  or a trial changes only from RUNNING to a finished state, once. Only ``abandon_run``
+  makes runs and trials ABANDONED.
 * **Aliases.** An alias always points at an existing version. Moves are compare-and-set:
   ``expected`` is the version the caller believes the alias is at now (``None``: unset);
   if it is elsewhere, :class:`~loopml.errors.AliasConflict` is raised and nothing changes.
@@ -37,6 +38,8 @@ from loopml.tracking._records import (
     ModelVersion,
     RunRecord,
     RunState,
+    TrialRecord,
+    TrialState,
 )
 
 __all__ = ["BaseStore"]
@@ -52,7 +55,10 @@ class BaseStore(abc.ABC):
 
     @abc.abstractmethod
     def finish_run(self, run_id: str, *, state: RunState, n_cells: int, n_failed: int) -> None:
-        """Mark a RUNNING run finished now. Raises StoreError if unknown or already finished."""
+        """Mark a RUNNING run finished now (COMPLETE, FAILED or STOPPED).
+
+        Raises StoreError if the run is unknown or already finished, or for any other state.
+        """
 
     @abc.abstractmethod
     def get_run(self, run_id: str) -> RunRecord | None:
@@ -80,6 +86,63 @@ class BaseStore(abc.ABC):
     @abc.abstractmethod
     def get_cell(self, cell_id: str) -> CellRecord | None:
         """Return the cell, or None."""
+
+    @abc.abstractmethod
+    def heartbeat(self, run_id: str) -> None:
+        """Set the RUNNING run's ``heartbeat_at`` to now (the driver is alive).
+
+        A run that is no longer RUNNING is left as it is; an unknown run raises StoreError.
+        """
+
+    @abc.abstractmethod
+    def abandon_run(self, run_id: str) -> int:
+        """Mark a RUNNING run ABANDONED and its RUNNING trials ABANDONED, atomically.
+
+        Return how many trials were abandoned. A run that is no longer RUNNING is left as it
+        is (another process got there first) and 0 is returned; an unknown run raises
+        StoreError.
+        """
+
+    # -- trials -----------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_trials(self, trials: Sequence[TrialRecord]) -> None:
+        """Insert a batch of trials (RUNNING or finished) atomically; their run must exist.
+
+        A RUNNING trial needs a RUNNING run: once a run is over, ``abandon_run`` could never
+        give the trial up. That, an ABANDONED trial, or an id already stored raises
+        StoreError and nothing of the batch is written.
+        """
+
+    @abc.abstractmethod
+    def finish_trials(self, trials: Sequence[TrialRecord]) -> None:
+        """Replace RUNNING trials by their finished versions (same ids), atomically.
+
+        The finished versions are COMPLETE, PRUNED or FAILED and keep their ``run_id``. A
+        trial that is not RUNNING any more (abandoned meanwhile) or unknown raises
+        StoreError and nothing of the batch is written.
+        """
+
+    @abc.abstractmethod
+    def list_trials(
+        self,
+        *,
+        run_id: str | None = None,
+        study_key: str | None = None,
+        pipeline: str | None = None,
+        states: Sequence[TrialState] | None = None,
+    ) -> list[TrialRecord]:
+        """Return trials matching every filter given, by ``started_at`` then ``number``.
+
+        Ties keep the order the trials were added in.
+        """
+
+    @abc.abstractmethod
+    def find_trials(self, keys: Sequence[str]) -> dict[str, TrialRecord]:
+        """Return, per content key, the most recent COMPLETE trial with that key.
+
+        Most recent: the latest ``finished_at`` (none counts as oldest), then the one added
+        last. Keys with no COMPLETE trial are left out.
+        """
 
     # -- artifacts --------------------------------------------------------------------
     @abc.abstractmethod

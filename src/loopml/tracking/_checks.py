@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from loopml.errors import RegistryError, StoreError
-from loopml.tracking._records import ArtifactRecord, CellRecord, RunRecord, RunState
+from loopml.tracking._records import (
+    ArtifactRecord,
+    CellRecord,
+    RunRecord,
+    RunState,
+    TrialRecord,
+    TrialState,
+)
 
 __all__ = [
+    "add_refused",
     "check_cells",
     "check_expected",
     "check_finish",
     "check_limit",
+    "check_trials",
+    "finish_refused",
     "normalize_artifact",
     "normalize_run",
     "utc",
@@ -43,15 +53,20 @@ def normalize_run(run: RunRecord) -> RunRecord:
             f"a new run must be RUNNING with no finished_at, but run {run.run_id!r} is "
             f"{run.state.value}. Create it RUNNING and call finish_run when it ends"
         )
-    return dataclasses.replace(run, started_at=utc(run.started_at, "RunRecord.started_at"))
+    heartbeat = run.heartbeat_at
+    return dataclasses.replace(
+        run,
+        started_at=utc(run.started_at, "RunRecord.started_at"),
+        heartbeat_at=None if heartbeat is None else utc(heartbeat, "RunRecord.heartbeat_at"),
+    )
 
 
 def check_finish(run_id: str, state: RunState) -> None:
-    """Refuse to 'finish' a run into RUNNING."""
-    if not state.is_finished():
+    """Refuse to 'finish' a run into RUNNING or ABANDONED."""
+    if state in (RunState.RUNNING, RunState.ABANDONED):
         raise StoreError(
-            f"finish_run needs a finished state (COMPLETE or FAILED), but got {state.value} "
-            f"for run {run_id!r}"
+            f"finish_run needs a finished state (COMPLETE, FAILED or STOPPED), but got "
+            f"{state.value} for run {run_id!r}. Only abandon_run marks a run ABANDONED"
         )
 
 
@@ -97,3 +112,89 @@ def check_expected(alias: str | None, expected: int | None) -> None:
             f"`expected` ({expected}) only makes sense with `alias`; pass the alias to move "
             "or drop `expected`"
         )
+
+
+def check_trials(trials: Sequence[TrialRecord], *, finishing: bool) -> list[TrialRecord]:
+    """Return the trials with UTC timestamps; refuse a batch the store must not write.
+
+    No trial may be ABANDONED (only ``abandon_run`` marks trials so) or appear twice;
+    when ``finishing``, none may be RUNNING either.
+    """
+    seen: set[str] = set()
+    out: list[TrialRecord] = []
+    for trial in trials:
+        if trial.state is TrialState.ABANDONED or (finishing and not trial.state.is_finished()):
+            wanted = "COMPLETE, PRUNED or FAILED" + ("" if finishing else " (or RUNNING)")
+            raise StoreError(
+                f"trial {trial.trial_id!r} must be {wanted}, but it is {trial.state.value}; "
+                "nothing was written. Only abandon_run marks trials ABANDONED"
+            )
+        if trial.trial_id in seen:
+            raise StoreError(
+                f"trial id {trial.trial_id!r} appears twice in one batch; nothing was written"
+            )
+        seen.add(trial.trial_id)
+        finished = trial.finished_at
+        out.append(
+            dataclasses.replace(
+                trial,
+                started_at=utc(trial.started_at, "TrialRecord.started_at"),
+                finished_at=None if finished is None else utc(finished, "TrialRecord.finished_at"),
+            )
+        )
+    return out
+
+
+def add_refused(batch: Sequence[TrialRecord], runs: Mapping[str, str]) -> str | None:
+    """Return why ``add_trials`` must refuse ``batch``, given ``{run_id: state}``, or None.
+
+    ``runs`` holds the states of the batch's runs that exist. A RUNNING trial needs a
+    RUNNING run: once a run is over, ``abandon_run`` could never give its trials up.
+    """
+    if missing := sorted({t.run_id for t in batch} - runs.keys()):
+        return (
+            f"trials refer to runs that do not exist: {missing}; nothing was written. "
+            "Create the run before adding its trials"
+        )
+    over = sorted(
+        {
+            f"{t.run_id!r} ({runs[t.run_id]})"
+            for t in batch
+            if t.state is TrialState.RUNNING and runs[t.run_id] != RunState.RUNNING.value
+        }
+    )
+    if over:
+        return (
+            f"RUNNING trials can only be added to a RUNNING run, but run {', '.join(over)} "
+            "is over; nothing was written. Add the trials finished, or start a new run"
+        )
+    return None
+
+
+def finish_refused(batch: Sequence[TrialRecord], stored: Mapping[str, tuple[str, str]]) -> str:
+    """Return why ``finish_trials`` refused ``batch``, given ``{trial_id: (run_id, state)}``.
+
+    ``stored`` holds what the store has of the batch's trials; the message names every
+    trial that could not be finished.
+    """
+    unknown, moved, done = [], [], []
+    for trial in batch:
+        if trial.trial_id not in stored:
+            unknown.append(trial.trial_id)
+            continue
+        run_id, state = stored[trial.trial_id]
+        if run_id != trial.run_id:
+            moved.append(f"{trial.trial_id!r} (of run {run_id!r}, not {trial.run_id!r})")
+        elif state != TrialState.RUNNING.value:
+            done.append(f"{trial.trial_id!r} ({state})")
+    reasons = []
+    if unknown:
+        reasons.append(f"no such trials {sorted(unknown)}; add them with add_trials first")
+    if moved:
+        reasons.append(f"trials belong to another run: {', '.join(moved)}")
+    if done:
+        reasons.append(
+            f"trials are no longer RUNNING: {', '.join(done)}; an ABANDONED trial was given up "
+            "by a later run, and a finished trial never changes"
+        )
+    return f"cannot finish trials: {'; '.join(reasons)}. Nothing was written"

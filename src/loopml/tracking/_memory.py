@@ -18,9 +18,13 @@ from loopml.tracking._records import (
     CellRecord,
     EventKind,
     ModelVersion,
+    Rung,
     RunRecord,
     RunState,
+    TrialRecord,
+    TrialState,
 )
+from loopml.tracking._rows import rung_row
 
 __all__ = ["InMemoryStore"]
 
@@ -44,6 +48,16 @@ def _floats(metrics: Mapping[str, float]) -> dict[str, float]:
     return {key: float(value) for key, value in metrics.items()}
 
 
+def _stored(trial: TrialRecord) -> TrialRecord:
+    """Return the trial as the SQL store gives it back."""
+    return dataclasses.replace(
+        trial,
+        params=_json(dict(trial.params), "a trial's params"),
+        metrics=_floats(trial.metrics),
+        rungs=tuple(Rung(**rung_row(rung)) for rung in trial.rungs),
+    )
+
+
 class InMemoryStore(BaseStore):
     """A tracking store held in this process's memory; everything is lost on exit.
 
@@ -56,6 +70,7 @@ class InMemoryStore(BaseStore):
         self._lock = threading.Lock()
         self._runs: dict[str, RunRecord] = {}
         self._cells: dict[str, CellRecord] = {}  # in insertion order
+        self._trials: dict[str, TrialRecord] = {}  # in insertion order
         self._artifacts: dict[str, ArtifactRecord] = {}
         self._versions: dict[str, dict[int, ModelVersion]] = {}
         self._aliases: dict[str, dict[str, int]] = {}
@@ -68,7 +83,12 @@ class InMemoryStore(BaseStore):
     def create_run(self, run: RunRecord) -> None:
         run = _checks.normalize_run(run)
         packages = _json(dict(run.lineage.packages), "a run's lineage")
-        run = dataclasses.replace(run, lineage=dataclasses.replace(run.lineage, packages=packages))
+        estimate = None if run.estimate is None else _json(dict(run.estimate), "a run's estimate")
+        run = dataclasses.replace(
+            run,
+            lineage=dataclasses.replace(run.lineage, packages=packages),
+            estimate=estimate,
+        )
         with self._lock:
             if run.run_id in self._runs:
                 raise StoreError(f"run id {run.run_id!r} already exists; give the run a new id")
@@ -154,6 +174,94 @@ class InMemoryStore(BaseStore):
     def get_cell(self, cell_id: str) -> CellRecord | None:
         with self._lock:
             return self._cells.get(cell_id)
+
+    # -- liveness ---------------------------------------------------------------------
+    def heartbeat(self, run_id: str) -> None:
+        with self._lock:
+            run = self._run(run_id, "record a heartbeat of")
+            if run.state is RunState.RUNNING:
+                self._runs[run_id] = dataclasses.replace(run, heartbeat_at=_checks.utcnow())
+
+    def abandon_run(self, run_id: str) -> int:
+        with self._lock:
+            run = self._run(run_id, "abandon")
+            if run.state is not RunState.RUNNING:
+                return 0
+            now = _checks.utcnow()
+            self._runs[run_id] = dataclasses.replace(run, state=RunState.ABANDONED, finished_at=now)
+            stuck = [
+                t
+                for t in self._trials.values()
+                if t.run_id == run_id and t.state is TrialState.RUNNING
+            ]
+            for trial in stuck:
+                self._trials[trial.trial_id] = dataclasses.replace(
+                    trial, state=TrialState.ABANDONED, finished_at=now
+                )
+            return len(stuck)
+
+    def _run(self, run_id: str, action: str) -> RunRecord:
+        run = self._runs.get(run_id)
+        if run is None:
+            raise StoreError(f"cannot {action} run {run_id!r}: no such run. Create it first")
+        return run
+
+    # -- trials -----------------------------------------------------------------------
+    def add_trials(self, trials: Sequence[TrialRecord]) -> None:
+        batch = [_stored(t) for t in _checks.check_trials(trials, finishing=False)]
+        with self._lock:
+            runs = {r.run_id: r.state.value for t in batch if (r := self._runs.get(t.run_id))}
+            if (why := _checks.add_refused(batch, runs)) is not None:
+                raise StoreError(why)
+            if taken := sorted(t.trial_id for t in batch if t.trial_id in self._trials):
+                raise StoreError(
+                    f"trials {taken} are already stored; finish them with finish_trials; "
+                    "nothing was written"
+                )
+            self._trials.update((trial.trial_id, trial) for trial in batch)
+
+    def finish_trials(self, trials: Sequence[TrialRecord]) -> None:
+        batch = [_stored(t) for t in _checks.check_trials(trials, finishing=True)]
+        with self._lock:
+            known = [self._trials[t.trial_id] for t in batch if t.trial_id in self._trials]
+            stored = {t.trial_id: (t.run_id, t.state.value) for t in known}
+            if any(stored.get(t.trial_id) != (t.run_id, TrialState.RUNNING.value) for t in batch):
+                raise StoreError(_checks.finish_refused(batch, stored))
+            self._trials.update((trial.trial_id, trial) for trial in batch)
+
+    def list_trials(
+        self,
+        *,
+        run_id: str | None = None,
+        study_key: str | None = None,
+        pipeline: str | None = None,
+        states: Sequence[TrialState] | None = None,
+    ) -> list[TrialRecord]:
+        with self._lock:
+            found = [
+                (index, t)
+                for index, t in enumerate(self._trials.values())
+                if run_id in (None, t.run_id)
+                and study_key in (None, t.study_key)
+                and pipeline in (None, t.pipeline)
+                and (states is None or t.state in states)
+            ]
+        # Like the SQL store: ties in start time and number go in insertion order.
+        found.sort(key=lambda it: (it[1].started_at, it[1].number, it[0]))
+        return [trial for _, trial in found]
+
+    def find_trials(self, keys: Sequence[str]) -> dict[str, TrialRecord]:
+        wanted = set(keys)
+        best: dict[str, tuple[tuple[bool, datetime, int], TrialRecord]] = {}
+        with self._lock:
+            for index, t in enumerate(self._trials.values()):
+                if t.key not in wanted or t.state is not TrialState.COMPLETE:
+                    continue
+                # Like the SQL store: the latest finished, then the latest added.
+                rank = (t.finished_at is not None, t.finished_at or _EPOCH, index)
+                if t.key not in best or rank > best[t.key][0]:
+                    best[t.key] = (rank, t)
+        return {key: trial for key, (_, trial) in best.items()}
 
     # -- artifacts --------------------------------------------------------------------
     def add_artifacts(self, artifacts: Sequence[ArtifactRecord]) -> None:

@@ -18,6 +18,9 @@ __all__ = [
     "ModelVersion",
     "RunRecord",
     "RunState",
+    "Rung",
+    "TrialRecord",
+    "TrialState",
 ]
 
 
@@ -33,14 +36,34 @@ class CellState(enum.Enum):
 
 
 class RunState(enum.Enum):
-    """Where a run of the grid stands. FAILED means at least one cell failed."""
+    """Where a run of the grid stands.
+
+    FAILED: at least one cell failed. STOPPED: the budget (time or trials) was spent before
+    every trial ran; a later run continues. ABANDONED: the driver died (``kill -9``,
+    power loss) and a later run found it.
+    """
 
     RUNNING = "RUNNING"
     COMPLETE = "COMPLETE"
     FAILED = "FAILED"
+    STOPPED = "STOPPED"
+    ABANDONED = "ABANDONED"
 
     def is_finished(self) -> bool:
         return self is not RunState.RUNNING
+
+
+class TrialState(enum.Enum):
+    """Where one tuning trial stands (mirrors Optuna's states, plus ABANDONED)."""
+
+    RUNNING = "RUNNING"
+    COMPLETE = "COMPLETE"
+    PRUNED = "PRUNED"
+    FAILED = "FAILED"
+    ABANDONED = "ABANDONED"
+
+    def is_finished(self) -> bool:
+        return self is not TrialState.RUNNING
 
 
 class EventKind(enum.Enum):
@@ -75,6 +98,11 @@ class RunRecord:
     finished_at: datetime | None = None
     n_cells: int = 0
     n_failed: int = 0
+    host: str | None = None
+    pid: int | None = None
+    heartbeat_at: datetime | None = None
+    estimate: Mapping[str, Any] | None = None
+    """What `plan` predicted for this run (seconds, trials to run, confidence), if known."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +126,57 @@ class CellRecord:
     finished_at: datetime | None = None
     key: str | None = None
     """Content key of the work: the same key means the same model trained on the same rows."""
+    trial_id: str | None = None
+    """The trial this cell's result comes from (its best trial)."""
+    n_trials: int = 1
+    cached: bool = False
+    """True when the best trial was reused from an earlier run, not trained by this one."""
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One budget level of a trial: the primary metric measured there, and its cost."""
+
+    step: int
+    budget: float
+    value: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One tuning trial of a (dataset, model) cell: sampled params, rungs, outcome.
+
+    ``study_key`` identifies the search it belongs to (data, preprocessing, split,
+    estimator, fixed params, search space, sampler, pruner, seed); ``key`` identifies the
+    work itself (the study's data and model plus these params), which the cache looks up.
+    """
+
+    trial_id: str
+    run_id: str
+    pipeline: str
+    dataset: str
+    model: str
+    study_key: str
+    key: str
+    number: int
+    state: TrialState
+    params: Mapping[str, Any]
+    started_at: datetime
+    rows: int = 0
+    features: int = 0
+    rungs: tuple[Rung, ...] = ()
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    fit_seconds: float | None = None
+    predict_seconds: float | None = None
+    artifact_sha256: str | None = None
+    error: str | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def seconds(self) -> float:
+        """Compute spent: the sum of the rungs' seconds."""
+        return sum(r.seconds for r in self.rungs)
 
 
 @dataclass(frozen=True)

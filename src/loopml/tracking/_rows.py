@@ -15,8 +15,11 @@ from loopml.tracking._records import (
     EventKind,
     Lineage,
     ModelVersion,
+    Rung,
     RunRecord,
     RunState,
+    TrialRecord,
+    TrialState,
 )
 
 __all__ = [
@@ -27,6 +30,9 @@ __all__ = [
     "event_record",
     "run_record",
     "run_row",
+    "rung_row",
+    "trial_record",
+    "trial_row",
     "version_record",
 ]
 
@@ -50,6 +56,10 @@ def run_row(run: RunRecord) -> dict[str, Any]:
             "packages": dict(lineage.packages),
             "git_commit": lineage.git_commit,
         },
+        "host": run.host,
+        "pid": run.pid,
+        "heartbeat_at": run.heartbeat_at,
+        "estimate": None if run.estimate is None else dict(run.estimate),
     }
 
 
@@ -72,6 +82,10 @@ def run_record(row: Row[Any]) -> RunRecord:
             packages=dict(lineage.get("packages") or {}),
             git_commit=lineage.get("git_commit"),
         ),
+        host=row.host,
+        pid=row.pid,
+        heartbeat_at=row.heartbeat_at,
+        estimate=row.estimate,
     )
 
 
@@ -94,6 +108,9 @@ def cell_row(cell: CellRecord) -> dict[str, Any]:
         "error": cell.error,
         "finished_at": cell.finished_at,
         "key": cell.key,
+        "trial_id": cell.trial_id,
+        "n_trials": cell.n_trials,
+        "cached": cell.cached,
     }
 
 
@@ -116,6 +133,72 @@ def cell_record(row: Row[Any]) -> CellRecord:
         error=row.error,
         finished_at=row.finished_at,
         key=row.key,
+        trial_id=row.trial_id,
+        n_trials=row.n_trials,
+        cached=bool(row.cached),
+    )
+
+
+def rung_row(rung: Rung) -> dict[str, Any]:
+    """Return a rung as the JSON object the ``trials.rungs`` list holds."""
+    # Plain numbers: numpy scalars are not JSON serializable.
+    return {
+        "step": int(rung.step),
+        "budget": float(rung.budget),
+        "value": float(rung.value),
+        "seconds": float(rung.seconds),
+    }
+
+
+def trial_row(trial: TrialRecord) -> dict[str, Any]:
+    """Return the ``trials`` row of a trial."""
+    return {
+        "trial_id": trial.trial_id,
+        "run_id": trial.run_id,
+        "pipeline": trial.pipeline,
+        "dataset": trial.dataset,
+        "model": trial.model,
+        "study_key": trial.study_key,
+        "key": trial.key,
+        "number": trial.number,
+        "state": trial.state.value,
+        "params": dict(trial.params),
+        "rows": trial.rows,
+        "features": trial.features,
+        "rungs": [rung_row(rung) for rung in trial.rungs],
+        "metrics": trial.metrics,
+        "fit_seconds": trial.fit_seconds,
+        "predict_seconds": trial.predict_seconds,
+        "artifact_sha256": trial.artifact_sha256,
+        "error": trial.error,
+        "started_at": trial.started_at,
+        "finished_at": trial.finished_at,
+    }
+
+
+def trial_record(row: Row[Any]) -> TrialRecord:
+    """Return the trial a ``trials`` row holds."""
+    return TrialRecord(
+        trial_id=row.trial_id,
+        run_id=row.run_id,
+        pipeline=row.pipeline,
+        dataset=row.dataset,
+        model=row.model,
+        study_key=row.study_key,
+        key=row.key,
+        number=row.number,
+        state=TrialState(row.state),
+        params=row.params,
+        started_at=row.started_at,
+        rows=row.rows,
+        features=row.features,
+        rungs=tuple(Rung(**rung) for rung in row.rungs),
+        metrics=row.metrics,
+        fit_seconds=row.fit_seconds,
+        predict_seconds=row.predict_seconds,
+        artifact_sha256=row.artifact_sha256,
+        error=row.error,
+        finished_at=row.finished_at,
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Double,
@@ -28,6 +29,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -45,6 +48,7 @@ __all__ = [
     "metadata",
     "model_versions",
     "runs",
+    "trials",
 ]
 
 NAMING = {
@@ -173,6 +177,10 @@ runs = Table(
     Column("n_cells", Integer, nullable=False),
     Column("n_failed", Integer, nullable=False),
     Column("lineage", JSONData("a run's lineage"), nullable=False),
+    Column("host", _ID, nullable=True),
+    Column("pid", Integer, nullable=True),
+    Column("heartbeat_at", UTCDateTime(), nullable=True),
+    Column("estimate", JSONData("a run's estimate"), nullable=True),
     Index(None, "started_at"),
     Index(None, "pipeline", "started_at"),
 )
@@ -198,9 +206,42 @@ cells = Table(
     Column("error", Text, nullable=True),
     Column("finished_at", UTCDateTime(), nullable=True),
     Column("key", _SHA, nullable=True),
+    Column("trial_id", _ID, nullable=True),
+    Column("n_trials", Integer, nullable=False, server_default=text("1")),
+    Column("cached", Boolean, nullable=False, server_default=false()),
     Index(None, "run_id"),
     Index(None, "pipeline", "dataset"),
     Index(None, "dataset"),
+    Index(None, "key"),
+)
+
+trials = Table(
+    "trials",
+    metadata,
+    # A surrogate key gives a stable tie-break for trials started at the same instant.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trial_id", _ID, nullable=False, unique=True),
+    Column("run_id", _ID, ForeignKey("runs.run_id"), nullable=False),
+    Column("pipeline", _ID, nullable=False),
+    Column("dataset", _ID, nullable=False),
+    Column("model", _ID, nullable=False),
+    Column("study_key", _SHA, nullable=False),
+    Column("key", _SHA, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("params", JSONData("a trial's params"), nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("features", Integer, nullable=False),
+    Column("rungs", JSONData("a trial's rungs"), nullable=False),
+    Column("metrics", FloatMap, nullable=False),
+    Column("fit_seconds", Double, nullable=True),
+    Column("predict_seconds", Double, nullable=True),
+    Column("artifact_sha256", _SHA, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Index(None, "run_id"),
+    Index(None, "study_key"),
     Index(None, "key"),
 )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import random
 import threading
 import time
@@ -10,14 +9,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from loopml.errors import AliasConflict, ModelNotFound, StoreError
-from loopml.tracking import _checks
+from loopml.tracking import _checks, _sql_registry, _sql_trials
 from loopml.tracking._base import BaseStore
 from loopml.tracking._engine import (
     WRITE,
@@ -36,6 +35,8 @@ from loopml.tracking._records import (
     ModelVersion,
     RunRecord,
     RunState,
+    TrialRecord,
+    TrialState,
 )
 from loopml.tracking._rows import (
     artifact_record,
@@ -45,6 +46,7 @@ from loopml.tracking._rows import (
     event_record,
     run_record,
     run_row,
+    trial_record,
     version_record,
 )
 from loopml.tracking._schema import alias_events, aliases, model_versions, runs
@@ -64,38 +66,13 @@ _INSERT_CELLS = insert(cell_table)
 _RUN = select(runs).where(runs.c.run_id == bindparam("run_id"))
 _CELL = select(cell_table).where(cell_table.c.cell_id == bindparam("cell_id"))
 _ARTIFACT = select(artifact_table).where(artifact_table.c.sha256 == bindparam("sha256"))
-_ALIAS = select(aliases.c.version).where(
-    aliases.c.name == bindparam("name"), aliases.c.alias == bindparam("alias")
-)
 _VERSION = select(model_versions).where(
     model_versions.c.name == bindparam("name"), model_versions.c.version == bindparam("version")
 )
-_LATEST = select(func.max(model_versions.c.version)).where(
-    model_versions.c.name == bindparam("name")
-)
-
-
-class _VersionTaken(Exception):
-    """Another transaction inserted the version number this one computed."""
 
 
 class _BadBatch(Exception):
-    """The database refused a batch of cells; the cause is chained."""
-
-
-class _AliasRace(Exception):
-    """Another transaction moved the alias between this one's read and its write."""
-
-    def __init__(self, event: AliasEvent) -> None:
-        super().__init__(event)
-        self.event = event
-
-
-def _event(
-    name: str, alias: str, expected: int | None, kind: EventKind, actor: str, reason: str
-) -> AliasEvent:
-    """Return the event of a planned move; its target and time are filled in on the move."""
-    return AliasEvent(name, alias, kind, expected, 0, actor, reason, _checks.utcnow())
+    """The database refused a batch of cells or trials; the cause is chained."""
 
 
 class SQLStore(BaseStore):
@@ -236,6 +213,61 @@ class SQLStore(BaseStore):
             row = conn.execute(_CELL, {"cell_id": cell_id}).first()
         return None if row is None else cell_record(row)
 
+    # -- liveness ---------------------------------------------------------------------
+    def heartbeat(self, run_id: str) -> None:
+        with self._tx(f"record a heartbeat of run {run_id!r}", write=True) as conn:
+            _sql_trials.touch(conn, run_id, _checks.utcnow())
+
+    def abandon_run(self, run_id: str) -> int:
+        with self._tx(f"abandon run {run_id!r}", write=True) as conn:
+            return _sql_trials.abandon(conn, run_id, _checks.utcnow())
+
+    # -- trials -----------------------------------------------------------------------
+    def add_trials(self, trials: Sequence[TrialRecord]) -> None:
+        batch = _checks.check_trials(trials, finishing=False)
+        if not batch:
+            return
+        try:
+            with self._tx(f"add {len(batch)} trials", write=True) as conn:
+                try:
+                    _sql_trials.insert_trials(conn, batch)
+                except IntegrityError as error:
+                    raise _BadBatch from error
+        except _BadBatch as bad:
+            # The runs were checked under lock, so a refusal means the ids are taken.
+            with self._tx(f"check {len(batch)} refused trials") as conn:
+                taken = _sql_trials.stored_trial_ids(conn, [t.trial_id for t in batch])
+            why = f"the tracking store at {self.url} refused the trials: {bad.__cause__}"
+            if taken:
+                why = f"trials {taken} are already stored; finish them with finish_trials"
+            raise StoreError(f"{why}; nothing was written") from bad.__cause__
+
+    def finish_trials(self, trials: Sequence[TrialRecord]) -> None:
+        batch = _checks.check_trials(trials, finishing=True)
+        if batch:
+            with self._tx(f"finish {len(batch)} trials", write=True) as conn:
+                _sql_trials.finish(conn, batch)
+
+    def list_trials(
+        self,
+        *,
+        run_id: str | None = None,
+        study_key: str | None = None,
+        pipeline: str | None = None,
+        states: Sequence[TrialState] | None = None,
+    ) -> list[TrialRecord]:
+        query = _sql_trials.trials_query(
+            run_id=run_id, study_key=study_key, pipeline=pipeline, states=states
+        )
+        with self._tx("list trials") as conn:
+            return [trial_record(row) for row in conn.execute(query)]
+
+    def find_trials(self, keys: Sequence[str]) -> dict[str, TrialRecord]:
+        if not keys:
+            return {}
+        with self._tx(f"find trials by {len(keys)} keys") as conn:
+            return _sql_trials.find_complete(conn, keys)
+
     # -- artifacts --------------------------------------------------------------------
     def add_artifacts(self, artifacts: Sequence[ArtifactRecord]) -> None:
         rows: dict[str, dict[str, Any]] = {}
@@ -277,53 +309,28 @@ class SQLStore(BaseStore):
         _checks.check_expected(alias, expected)
         planned = None
         if alias is not None:
-            planned = _event(name, alias, expected, EventKind.REGISTER, actor, reason)
+            planned = _sql_registry.planned(
+                name, alias, expected, EventKind.REGISTER, actor, reason
+            )
         try:
             for attempt in range(_VERSION_ATTEMPTS):
                 try:
                     with self._tx(f"register a version of {name!r}", write=True) as conn:
-                        version = self._new_version(conn, name, cell_id, artifact_sha256, metrics)
+                        version = _sql_registry.new_version(
+                            conn, name, cell_id, artifact_sha256, metrics
+                        )
                         if planned is not None:
-                            self._move(conn, version.version, planned)
+                            _sql_registry.move(conn, version.version, planned)
                     return version
-                except _VersionTaken:
+                except _sql_registry.VersionTaken:
                     # Jitter, so the losers of one race do not all collide again.
                     time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-        except _AliasRace as race:
+        except _sql_registry.AliasRace as race:
             raise self._lost(race.event) from None
         raise StoreError(
             f"could not number a new version of {name!r} in {self.url}: {_VERSION_ATTEMPTS} "
             "concurrent registrations took every number first. Try again"
         )
-
-    def _new_version(
-        self, conn: Connection, name: str, cell_id: str, sha256: str, metrics: Mapping[str, float]
-    ) -> ModelVersion:
-        cell = conn.execute(_CELL, {"cell_id": cell_id}).first()
-        if cell is None:
-            raise ModelNotFound(
-                f"cannot register {name!r}: no cell {cell_id!r} in the store. "
-                "Register a cell that a run has stored"
-            )
-        if conn.execute(_ARTIFACT, {"sha256": sha256}).first() is None:
-            raise ModelNotFound(
-                f"cannot register {name!r}: no artifact {sha256} in the store. "
-                "Add the artifact before registering it"
-            )
-        version = ModelVersion(
-            name=name,
-            version=(conn.scalar(_LATEST, {"name": name}) or 0) + 1,
-            cell_id=cell_id,
-            run_id=cell.run_id,
-            artifact_sha256=sha256,
-            metrics={key: float(value) for key, value in metrics.items()},
-            created_at=_checks.utcnow(),
-        )
-        try:
-            conn.execute(insert(model_versions).values(vars(version)))
-        except IntegrityError as error:
-            raise _VersionTaken from error
-        return version
 
     def set_alias(
         self,
@@ -336,7 +343,7 @@ class SQLStore(BaseStore):
         actor: str,
         reason: str,
     ) -> AliasEvent:
-        planned = _event(name, alias, expected, kind, actor, reason)
+        planned = _sql_registry.planned(name, alias, expected, kind, actor, reason)
         try:
             with self._tx(f"move alias {alias!r} of {name!r}", write=True) as conn:
                 if conn.execute(_VERSION, {"name": name, "version": version}).first() is None:
@@ -344,33 +351,9 @@ class SQLStore(BaseStore):
                         f"{name!r} has no version {version}; nothing was changed. "
                         "List the versions with list_versions"
                     )
-                return self._move(conn, version, planned)
-        except _AliasRace as race:
+                return _sql_registry.move(conn, version, planned)
+        except _sql_registry.AliasRace as race:
             raise self._lost(race.event) from None
-
-    def _move(self, conn: Connection, version: int, planned: AliasEvent) -> AliasEvent:
-        """Move the alias from ``planned.from_version`` to ``version``; record the event."""
-        name, alias, expected = planned.name, planned.alias, planned.from_version
-        current = conn.scalar(_ALIAS, {"name": name, "alias": alias})
-        if current != expected:
-            raise AliasConflict(name, alias, expected, current)
-        event = dataclasses.replace(planned, to_version=version, at=_checks.utcnow())
-        row = {"name": name, "alias": alias, "version": version, "updated_at": event.at}
-        if expected is None:
-            try:
-                conn.execute(insert(aliases).values(row))
-            except IntegrityError as error:  # another transaction set it first
-                raise _AliasRace(event) from error
-        else:
-            # The compare-and-set: the alias moves only if it is still where we read it.
-            still = (aliases.c.name == name) & (aliases.c.alias == alias)
-            cas = update(aliases).where(still & (aliases.c.version == expected)).values(row)
-            if conn.execute(cas).rowcount != 1:
-                raise _AliasRace(event)
-        values = {**vars(event), "kind": event.kind.value}
-        del values["event_id"]
-        inserted = conn.execute(insert(alias_events).values(values)).inserted_primary_key
-        return dataclasses.replace(event, event_id=None if inserted is None else int(inserted[0]))
 
     def _lost(self, planned: AliasEvent) -> AliasConflict:
         """Return the conflict for a move that lost its race, with where the alias is now."""
@@ -379,8 +362,7 @@ class SQLStore(BaseStore):
 
     def get_alias(self, name: str, alias: str) -> int | None:
         with self._tx(f"read alias {alias!r} of {name!r}") as conn:
-            version = conn.scalar(_ALIAS, {"name": name, "alias": alias})
-        return None if version is None else int(version)
+            return _sql_registry.alias_version(conn, name, alias)
 
     def get_version(self, name: str, version: int) -> ModelVersion:
         with self._tx(f"read version {version} of {name!r}") as conn:

@@ -8,6 +8,8 @@ from loopml.ui._tables import (
     events_table,
     leaderboard_table,
     models_table,
+    plan_table,
+    run_detail_table,
     runs_table,
     versions_table,
 )
@@ -17,6 +19,8 @@ __all__ = [
     "events_table",
     "leaderboard_table",
     "models_table",
+    "plan_table",
+    "run_detail_table",
     "runs_table",
     "to_json",
     "to_plain",

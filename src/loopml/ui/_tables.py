@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from rich import box
 from rich.table import Table
 
+from loopml.estimate import format_duration
+from loopml.grid import RunPlan
 from loopml.registry import ModelSummary
-from loopml.tracking import AliasEvent, CellRecord, CellState, ModelVersion, RunRecord
+from loopml.tracking import (
+    AliasEvent,
+    CellRecord,
+    CellState,
+    ModelVersion,
+    RunRecord,
+    TrialRecord,
+    TrialState,
+)
 
-__all__ = ["events_table", "leaderboard_table", "models_table", "runs_table", "versions_table"]
+__all__ = [
+    "events_table",
+    "leaderboard_table",
+    "models_table",
+    "plan_table",
+    "run_detail_table",
+    "runs_table",
+    "versions_table",
+]
 
 
 def _table(title: str, caption: str | None = None) -> Table:
@@ -137,5 +157,48 @@ def events_table(name: str, events: Sequence[AliasEvent]) -> Table:
             str(e.to_version),
             e.actor,
             e.reason,
+        )
+    return table
+
+
+def plan_table(plan: RunPlan) -> Table:
+    """Return the plan: per dataset and model, trials cached / to run and their cost."""
+    table = _table(f"plan for {plan.pipeline}")
+    for col in ("dataset", "model", "trials", "cached", "to run", "per trial", "basis"):
+        table.add_column(
+            col, justify="right" if col in {"trials", "cached", "to run", "per trial"} else "left"
+        )
+    for s in plan.studies:
+        color = "dim" if s.to_run == 0 else "green"
+        table.add_row(
+            s.dataset,
+            s.model,
+            str(s.trials),
+            str(s.cached),
+            f"[{color}]{s.to_run}",
+            format_duration(s.seconds_per_trial) if math.isfinite(s.seconds_per_trial) else "?",
+            s.basis,
+        )
+    return table
+
+
+def run_detail_table(run: RunRecord, trials: Sequence[TrialRecord]) -> Table:
+    """Return a run's trials per dataset and model: run, pruned, failed, compute seconds."""
+    table = _table(f"run {run.run_id[:8]}: trials")
+    for col in ("dataset", "model", "complete", "pruned", "failed", "abandoned", "compute"):
+        table.add_column(col, justify="left" if col in {"dataset", "model"} else "right")
+    groups: dict[tuple[str, str], list[TrialRecord]] = {}
+    for t in trials:
+        groups.setdefault((t.dataset, t.model), []).append(t)
+    for (dataset, model), group in groups.items():
+        states = Counter(t.state for t in group)
+        table.add_row(
+            dataset,
+            model,
+            str(states[TrialState.COMPLETE]),
+            str(states[TrialState.PRUNED]),
+            str(states[TrialState.FAILED]),
+            str(states[TrialState.ABANDONED]),
+            format_duration(sum(t.seconds for t in group)),
         )
     return table

@@ -1,0 +1,35 @@
+"""The tracking store conformance suite: every store must pass it. Requires pytest.
+
+Subclass :class:`StoreContract` in a test module and provide a ``store`` fixture that
+yields a fresh, empty store and closes it afterwards::
+
+    class TestMyStore(StoreContract):
+        @pytest.fixture
+        def store(self) -> Iterator[BaseStore]:
+            with MyStore(...) as store:
+                yield store
+
+The tests follow the contract in :mod:`loopml.tracking._base`, one module per part of it:
+runs, liveness, cells and artifacts; trials and abandoned runs; the registry. The
+builders (``make_run``, ...) give records to store in tests of code that uses a store.
+"""
+
+from __future__ import annotations
+
+from loopml.tracking.testing._builders import (
+    T0,
+    make_artifact,
+    make_cell,
+    make_run,
+    make_trial,
+    running,
+)
+from loopml.tracking.testing._registry import RegistryContract
+from loopml.tracking.testing._runs import RunContract
+from loopml.tracking.testing._trials import TrialContract
+
+__all__ = ["T0", "StoreContract", "make_artifact", "make_cell", "make_run", "make_trial", "running"]
+
+
+class StoreContract(RunContract, TrialContract, RegistryContract):
+    """Tests every :class:`~loopml.tracking.BaseStore` must pass; needs a ``store`` fixture."""
