@@ -46,7 +46,8 @@ def write_project(
     for name, (estimator, params) in MODELS.items():
         models[name] = {"estimator": estimator, "params": params}
         if name in TUNED:
-            models[name] |= {"search": TUNED[name], "trials": 3}
+            fixed = {k: v for k, v in params.items() if k not in TUNED[name]}
+            models[name] |= {"params": fixed, "search": TUNED[name], "trials": 3}
     spec = {
         "name": "w",
         "datasets": {f"d{i}": {"path": f"data/d{i}.csv", "target": "y"} for i in range(n)},

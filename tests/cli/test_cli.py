@@ -114,3 +114,44 @@ def test_init_scaffolds_a_project_that_runs(tmp_path: Path) -> None:
     assert "champion myproj.customers: v1" in out and "champion myproj.cancer: v1" in out
     again = runner.invoke(app, ["init", str(project)])
     assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_tuning_from_the_shell(make_project: pytest.FixtureRequest) -> None:
+    from tests.grid.test_tuning import tuned_spec
+
+    root = make_project(tuned_spec(trials=3))  # type: ignore[operator]
+    out = _ok("plan", "--workers", "1", cwd=root)
+    assert "work = 2 datasets x 2 models x 1-3 trials = 8 trials; 0 cached; 8 to run; ~" in out
+    assert "estimate confidence:" in out
+
+    out = _ok("run", "--workers", "1", "--max-trials", "5", cwd=root)
+    assert "STOPPED" in out and "5 trials run" in out and "continues" in out
+    out = _ok("run", "--workers", "1", cwd=root)
+    assert "3 trials run, 5 cached" in out and "COMPLETE" in out
+
+    runs = json.loads(_ok("runs", "--json", cwd=root))
+    assert [r["state"] for r in runs] == ["COMPLETE", "STOPPED"]
+    out = _ok("runs", "show", runs[0]["run_id"][:8], cwd=root)
+    assert "actual/estimate" in out or "no estimate" in out
+    assert "tree" in out and "compute" in out
+
+    out = _ok("run", "--workers", "1", "--force-dataset", "eu", cwd=root)
+    assert "4 trials run, 4 cached" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["run", "--budget", "ten minutes"], "a duration looks like 90s, 10m or 1h30m"),
+        (["run", "--budget", "0s"], "must be > 0"),
+        (["run", "--force-dataset", "mars"], "'mars' is not in the spec"),
+        (["run", "--force-model", "svm"], "'svm' is not in the spec"),
+        (["run", "--max-trials", "0"], "greater than or equal"),
+        (["plan", "--workers", "0"], "greater than or equal"),
+    ],
+)
+def test_bad_run_options_exit_2(project: Path, args: list[str], fragment: str) -> None:
+    result = runner.invoke(app, [*args, "--spec", str(project)])
+    assert result.exit_code == 2, result.output
+    assert fragment in " ".join(result.output.split())
+    assert not (project / ".loopml").exists()
