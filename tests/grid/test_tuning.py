@@ -208,3 +208,22 @@ def test_kfold_rungs_are_the_folds(make_project: ProjectFactory) -> None:
     assert complete and all(len(t.rungs) == 3 for t in complete)
     for t in complete:  # the last rung's value is the mean over the 3 folds
         assert t.rungs[-1].value == pytest.approx(t.metrics["accuracy"])
+
+
+def test_work_with_a_known_key_is_reused_not_retrained(make_project: ProjectFactory) -> None:
+    # A new sampler makes a new study, but a trial whose params were already trained on
+    # the same data (same content key) takes the stored result.
+    spec = tuned_spec(trials=4)
+    spec["models"]["tree"]["search"] = {"max_depth": {"categorical": [2, 3]}}
+    spec["models"]["tree"]["sampler"] = "grid"
+    spec["models"]["tree"]["trials"] = 2
+    root = make_project(spec)
+    store = InMemoryStore()
+    first = _run(root, store, workers=1)
+    spec["models"]["tree"]["sampler"] = "random"
+    make_project(spec)
+    second = _run(root, store, workers=1)
+    tree = [t for t in second.trials if t.model == "tree"]
+    assert tree and all(t.fit_seconds == 0.0 and t.state is TrialState.COMPLETE for t in tree)
+    assert {t.key for t in tree} <= {t.key for t in first.trials}
+    assert second.cell("eu", "tree").cached

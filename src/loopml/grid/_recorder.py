@@ -37,6 +37,7 @@ class Recorder:
         self._artifacts: dict[str, ArtifactRecord] = {}
         self._new: dict[str, TrialRecord] = {}
         self._finished: dict[str, TrialRecord] = {}
+        self._written: set[str] = set()  # trials in the store as RUNNING
         self._last_flush = time.monotonic()
         self._last_heartbeat = time.monotonic()
 
@@ -47,10 +48,10 @@ class Recorder:
     def finished(self, trial: TrialRecord, artifact: ArtifactRecord | None = None) -> None:
         if artifact is not None:
             self._artifacts.setdefault(artifact.sha256, artifact)
-        if trial.trial_id in self._new:
-            self._new[trial.trial_id] = trial  # never written as RUNNING: write it final
-        else:
+        if trial.trial_id in self._written:
             self._finished[trial.trial_id] = trial
+        else:
+            self._new[trial.trial_id] = trial  # never written as RUNNING: write it final
         self._maybe_flush()
 
     @property
@@ -70,9 +71,13 @@ class Recorder:
             self._artifacts = {}
         if self._new:
             self.store.add_trials(list(self._new.values()))
+            self._written.update(
+                t.trial_id for t in self._new.values() if not t.state.is_finished()
+            )
             self._new = {}
         if self._finished:
             self.store.finish_trials(list(self._finished.values()))
+            self._written.difference_update(self._finished)
             self._finished = {}
         self._last_flush = time.monotonic()
 

@@ -167,12 +167,18 @@ class _Driver:
         self.tickets: dict[int, tuple[Study, int]] = {}
         self.started = 0
         self.stopped_by_budget = False
+        # Finished work by content key: a trial asked again (same data, model, params,
+        # budget, seed) takes the result instead of training.
+        self.by_key: dict[str, TrialRecord] = {}
+        self.reused: set[str] = set()
 
     # -- set-up -----------------------------------------------------------------------
     def _studies(self, workers: int) -> list[Study]:
         history: dict[str, list[TrialRecord]] = {}
         for t in self.store.list_trials(pipeline=self.spec.name):
             history.setdefault(t.study_key, []).append(t)
+            if t.state is TrialState.COMPLETE and t.artifact_sha256:
+                self.by_key[t.key] = t
         studies = []
         for name, dataset in self.datasets.items():
             prep_key = preparation_key(self.spec, name, dataset.fingerprint)
@@ -295,8 +301,17 @@ class _Driver:
             while study.can_ask():
                 if not self._budget_left():
                     return
-                prepared = self._prepare(study.dataset)
-                record, task = study.ask(prepared, self.root)
+                record = study.ask()
+                cached = (
+                    None
+                    if self.force.applies(study.dataset, study.model)
+                    else (self.by_key.get(record.key))
+                )
+                if cached is not None:
+                    self.reused.add(record.trial_id)
+                    self._done(study.reuse(record.number, cached), recorder)
+                    continue
+                task = study.first_task(record.number, self._prepare(study.dataset), self.root)
                 self.started += 1
                 recorder.started(record)
                 self.tickets[executor.submit(run_rung, task)] = (study, record.number)
@@ -330,6 +345,8 @@ class _Driver:
                 created_at=trial.finished_at or datetime.now(UTC),
             )
         recorder.finished(trial, artifact)
+        if trial.state is TrialState.COMPLETE and trial.artifact_sha256:
+            self.by_key.setdefault(trial.key, trial)
         self.trials.append(trial)
         self.observer.on_trial(trial)
 
@@ -379,7 +396,7 @@ class _Driver:
                     artifact_sha256=best.artifact_sha256,
                     key=best.key,
                     trial_id=best.trial_id,
-                    cached=best.run_id != self.run_id,
+                    cached=best.run_id != self.run_id or best.trial_id in self.reused,
                 )
             )
         return cells

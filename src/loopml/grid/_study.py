@@ -169,8 +169,8 @@ class Study:
     def can_ask(self) -> bool:
         return self.remaining > 0 and len(self.live) < self.window
 
-    def ask(self, prepared: Prepared, artifacts_root: str) -> tuple[TrialRecord, RungTask]:
-        """Start a new trial: return its RUNNING record and its first rung's task."""
+    def ask(self) -> TrialRecord:
+        """Start a new trial and return its RUNNING record (see :meth:`first_task`)."""
         asked = self.optuna.ask(self.distributions)
         params = {**self.fixed, **asked.params}
         record = TrialRecord(
@@ -197,7 +197,11 @@ class Study:
         )
         self.next_number += 1
         self.live[record.number] = _Live(record, asked)
-        return record, self._task(self.live[record.number], prepared, artifacts_root)
+        return record
+
+    def first_task(self, number: int, prepared: Prepared, artifacts_root: str) -> RungTask:
+        """Return the first rung's task of a trial just asked."""
+        return self._task(self.live[number], prepared, artifacts_root)
 
     def _task(self, live: _Live, prepared: Prepared, artifacts_root: str) -> RungTask:
         return RungTask(
@@ -242,6 +246,31 @@ class Study:
         """End a live trial whose work was lost (worker died with no outcome)."""
         live = self.live[number]
         return self._finish(live, TrialState.FAILED, None, error=error)
+
+    def reuse(self, number: int, cached: TrialRecord) -> TrialDone:
+        """Complete a just-asked trial with the result of finished work of the same key.
+
+        Its rungs keep their values with zero seconds: this run spent nothing on them.
+        """
+        live = self.live.pop(number)
+        rungs = tuple(replace(r, seconds=0.0) for r in cached.rungs)
+        if len(rungs) == len(self.plan.steps):
+            for r in rungs[:-1]:
+                if math.isfinite(r.value):
+                    live.ask.report(r.value, self.plan.steps[r.step])
+        record = replace(
+            live.record,
+            state=TrialState.COMPLETE,
+            rungs=rungs,
+            metrics=dict(cached.metrics),
+            fit_seconds=0.0,
+            predict_seconds=cached.predict_seconds,
+            artifact_sha256=cached.artifact_sha256,
+            finished_at=datetime.now(UTC),
+        )
+        self.optuna.tell(live.ask, record.metrics[self.spec.metrics.primary])
+        self.done.append(record)
+        return TrialDone(record, None)
 
     def _finish(
         self,

@@ -71,6 +71,7 @@ def leaderboard_table(
         table.add_column(name, justify="right")
     table.add_column("fit ms", justify="right", no_wrap=True)
     table.add_column("predict ms", justify="right", no_wrap=True)
+    table.add_column("trials", justify="right")
     table.add_column("state")
     for rank, cell in enumerate(cells, start=1):
         mark = " [green]★[/]" if champion_key and cell.key == champion_key else ""
@@ -81,7 +82,8 @@ def leaderboard_table(
             *[_fmt(cell.metrics.get(m)) for m in metrics],
             _ms(cell.fit_seconds),
             _ms(cell.predict_seconds),
-            state,
+            str(cell.n_trials),
+            state + (" [dim](cached)" if cell.cached else ""),
         )
     return table
 
