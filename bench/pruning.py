@@ -57,7 +57,7 @@ def project(root: Path, pruner: str) -> Path:
 def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for pruner in ("none", "successive-halving", "hyperband"):
+        for pruner in ("none", "median", "successive-halving", "hyperband"):
             result = loopml.run(loopml.load_spec(project(Path(tmp) / pruner, pruner)), workers=2)
             compute = sum(t.seconds for t in result.trials)
             states = pd.Series([t.state.value for t in result.trials]).value_counts().to_dict()

@@ -20,15 +20,16 @@ replacement worker starts, and the rest of the work goes on.
 * **Lifetime.** Workers ignore SIGINT, so Ctrl-C leaves shutdown to the driver. They are
   daemonic, so they end with the driver (like ``multiprocessing.Pool``); work therefore
   cannot start processes of its own, and joblib inside a worker runs with ``n_jobs=1``.
-* **Threads.** BLAS and OpenMP thread pools are left as they are: N workers doing
-  numpy-heavy work may oversubscribe the CPUs. Set ``OMP_NUM_THREADS`` (or use
-  threadpoolctl in the work) when that matters.
+* **Threads.** Each worker caps its BLAS and OpenMP thread pools (threadpoolctl) at its
+  share of the CPUs, at least one: N workers each running a CPU-wide pool oversubscribe
+  the machine, and estimators such as HistGradientBoosting then run many times slower.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import multiprocessing
+import os
 import pickle
 import selectors
 import signal
@@ -75,6 +76,8 @@ class ProcessExecutor(BaseExecutor):
         _check_preload(preload)
         self.workers = workers
         self._preload = tuple(preload)
+        # Each worker's share of the CPUs for BLAS/OpenMP pools (at least one thread).
+        self._threads = max(1, _usable_cpus() // workers)
         self._ctx = _context()
         self._workers: list[_Worker] = []
         self._idle: list[_Worker] = []
@@ -205,7 +208,7 @@ class ProcessExecutor(BaseExecutor):
         driver_ends = (conn, *(w.conn for w in self._workers)) if ctx is not self._ctx else ()
         process = ctx.Process(
             target=worker_main,
-            args=(child_conn, self._preload, driver_ends),
+            args=(child_conn, self._preload, driver_ends, self._threads),
             name="loopml-worker",
         )
         process.daemon = True
@@ -293,6 +296,13 @@ class ProcessExecutor(BaseExecutor):
             self._done.append(Completed(work[0], None, _died(pid, exitcode)))
         self._workers[self._workers.index(worker)] = self._start_worker()
         self._index()
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _context() -> ForkServerContext | SpawnContext:

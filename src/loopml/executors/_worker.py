@@ -17,6 +17,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from loopml.executors._base import Completed
 from loopml.executors._inline import run_work
 
@@ -26,15 +28,22 @@ READY = b""
 
 
 def worker_main(
-    conn: Connection, preload: tuple[str, ...], inherited: tuple[Connection, ...] = ()
+    conn: Connection,
+    preload: tuple[str, ...],
+    inherited: tuple[Connection, ...] = (),
+    threads: int | None = None,
 ) -> None:
     """Serve work from ``conn`` until the driver closes it.
 
     ``inherited`` are the driver's ends of other workers' pipes, which a forked child holds
-    copies of: they are closed first.
+    copies of: they are closed first. ``threads`` caps the BLAS and OpenMP thread pools.
     """
     for other in inherited:
         other.close()
+    if threads is not None:
+        # N workers each running a CPU-wide OpenMP pool oversubscribe the machine; some
+        # estimators (HistGradientBoosting) then run many times slower than with one thread.
+        threadpool_limits(limits=threads)
     # Ctrl-C reaches the whole process group; the driver alone decides whether to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in preload:
