@@ -46,7 +46,13 @@ from typing import Any
 
 from loopml.errors import ExecutorError, InputError
 from loopml.executors._base import BaseExecutor, Completed
-from loopml.executors._worker import READY, decode_reply, unpicklable_work, worker_main
+from loopml.executors._worker import (
+    READY,
+    STARTED,
+    decode_reply,
+    unpicklable_work,
+    worker_main,
+)
 
 __all__ = ["ProcessExecutor"]
 
@@ -61,6 +67,7 @@ class _Worker:
     process: BaseProcess
     conn: Connection
     ready: bool = False
+    started: bool = False  # it acknowledged the work it holds, so it began running it
     # The submission it is running, kept until answered so a worker that dies at startup
     # can hand it back to the queue.
     work: tuple[int, bytes] | None = None
@@ -264,8 +271,12 @@ class ProcessExecutor(BaseExecutor):
             worker.ready = True
             return
         assert worker.work is not None, "a worker answers only the work it was sent"
+        if message == STARTED:
+            worker.started = True
+            return
         self._done.append(decode_reply(worker.work[0], message))
         worker.work = None
+        worker.started = False
         self._running -= 1
         self._idle.append(worker)
 
@@ -292,7 +303,11 @@ class ProcessExecutor(BaseExecutor):
                 f"worker process {pid} stopped ({_how(exitcode)}) before it was ready, so the "
                 "pool cannot start. Pass --workers 1 to run inline and see the error"
             )
-        if work is not None:
+        if work is not None and not worker.started:
+            # It died before it began this work (it was dying when the work was sent): the
+            # work is not to blame, so it goes back to the front of the queue.
+            self._queue.appendleft(work)
+        elif work is not None:
             self._done.append(Completed(work[0], None, _died(pid, exitcode)))
         self._workers[self._workers.index(worker)] = self._start_worker()
         self._index()

@@ -1,9 +1,9 @@
 """The pool's wire protocol, and the loop each worker process runs.
 
 Per worker, over one duplex pipe: the worker sends :data:`READY` once it has started; the
-driver sends a pickled ``(fn, arg)``; the worker answers with a pickled ``(value, error)``,
-which :func:`decode_reply` turns into a :class:`Completed`. The driver closes the pipe to
-ask the worker to exit. One submission at a time per pipe is what lets the driver pin a
+driver sends a pickled ``(fn, arg)``; the worker says :data:`STARTED`, runs it and answers
+with a pickled ``(value, error)``, which :func:`decode_reply` turns into a
+:class:`Completed`. The driver closes the pipe to ask the worker to exit. One submission at a time per pipe is what lets the driver pin a
 worker's death on the one submission it was running.
 """
 
@@ -22,9 +22,12 @@ from threadpoolctl import threadpool_limits
 from loopml.executors._base import Completed
 from loopml.executors._inline import run_work
 
-__all__ = ["READY", "decode_reply", "unpicklable_work", "worker_main"]
+__all__ = ["READY", "STARTED", "decode_reply", "unpicklable_work", "worker_main"]
 
 READY = b""
+# Sent on receiving work, before running it: a worker that dies before saying it started
+# did not fail *this* work, which then goes to another worker.
+STARTED = b"s"
 
 
 def worker_main(
@@ -54,7 +57,9 @@ def worker_main(
     try:
         conn.send_bytes(READY)
         while True:
-            conn.send_bytes(_serve(conn.recv_bytes()))
+            request = conn.recv_bytes()
+            conn.send_bytes(STARTED)
+            conn.send_bytes(_serve(request))
     except (EOFError, OSError):
         pass  # the driver closed the pipe or is gone: either way, stop
 
