@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import loopml
+import loopml.artifacts
 from loopml.grid import Force
 from loopml.tracking import BaseStore, InMemoryStore, RunState, TrialState
 from tests.conftest import ProjectFactory, base_spec
@@ -227,3 +228,32 @@ def test_work_with_a_known_key_is_reused_not_retrained(make_project: ProjectFact
     assert tree and all(t.fit_seconds == 0.0 and t.state is TrialState.COMPLETE for t in tree)
     assert {t.key for t in tree} <= {t.key for t in first.trials}
     assert second.cell("eu", "tree").cached
+
+
+def test_tree_rungs_continue_the_previous_rung(make_project: ProjectFactory) -> None:
+    spec = tuned_spec(trials=6, pruner="successive-halving")
+    spec["datasets"].pop("us")
+    spec["models"]["forest"] = {
+        "estimator": "sklearn.ensemble.RandomForestClassifier",
+        "params": {"n_estimators": 90},
+        "search": {"max_depth": {"int": [2, 8]}},
+        "trials": 6,
+    }
+    root = make_project(spec)
+    store = InMemoryStore()
+    result = _run(root, store, workers=1)
+    complete = [
+        t
+        for t in store.list_trials(run_id=result.run_id)
+        if t.model == "forest" and t.state is TrialState.COMPLETE
+    ]
+    assert complete
+    artifacts = loopml.artifacts.ArtifactStore(loopml.load_spec(root).artifacts_dir)
+    for t in complete:
+        assert [r.budget for r in t.rungs] == pytest.approx([1 / 9, 1 / 3, 1.0])
+        record = store.get_artifact(t.artifact_sha256 or "")
+        assert record is not None
+        forest = artifacts.load(record.uri, sha256=record.sha256)[-1]
+        # grown 10 -> 30 -> 90 trees by warm start, saved as a plain 90-tree forest
+        assert len(forest.estimators_) == 90 and forest.n_estimators == 90
+        assert forest.warm_start is False

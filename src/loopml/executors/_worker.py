@@ -3,8 +3,9 @@
 Per worker, over one duplex pipe: the worker sends :data:`READY` once it has started; the
 driver sends a pickled ``(fn, arg)``; the worker says :data:`STARTED`, runs it and answers
 with a pickled ``(value, error)``, which :func:`decode_reply` turns into a
-:class:`Completed`. The driver closes the pipe to ask the worker to exit. One submission at a time per pipe is what lets the driver pin a
-worker's death on the one submission it was running.
+:class:`Completed`. The driver closes the pipe to ask the worker to exit. One submission
+at a time per pipe is what lets the driver pin a worker's death on the one submission it
+was running.
 """
 
 from __future__ import annotations

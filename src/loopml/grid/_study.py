@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState as OptunaState
@@ -60,6 +61,7 @@ class _Live:
     ask: optuna.Trial
     step: int = 0
     carry: list[Mapping[str, float]] = field(default_factory=list)
+    warm: tuple[Any, ...] = ()
     rungs: list[Rung] = field(default_factory=list)
     fit_seconds: float = 0.0
     predict_seconds: float = 0.0
@@ -215,6 +217,7 @@ class Study:
             plan=self.plan,
             step=live.step,
             carry=tuple(live.carry),
+            warm=live.warm,
             artifacts_root=artifacts_root,
         )
 
@@ -240,6 +243,7 @@ class Study:
                 return self._finish(live, TrialState.PRUNED, outcome)
         live.step += 1
         live.carry = list(outcome.carry)
+        live.warm = outcome.warm
         return self._task(live, prepared, artifacts_root)
 
     def abandon(self, number: int, error: str) -> TrialDone:

@@ -53,6 +53,8 @@ class RungTask:
     step: int
     artifacts_root: str
     carry: tuple[Scores, ...] = ()
+    warm: tuple[Any, ...] = ()
+    """The previous rung's fitted estimators (one per fold), to continue rather than refit."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.step < self.plan.rungs:
@@ -103,6 +105,7 @@ class RungOutcome:
     artifact: ArtifactRef | None = None
     error: str | None = None
     carry: tuple[Scores, ...] = ()
+    warm: tuple[Any, ...] = ()
 
 
 def run_rung(task: RungTask) -> RungOutcome:
@@ -137,12 +140,23 @@ def _run(task: RungTask) -> RungOutcome:
     fit_seconds = predict_seconds = 0.0
     scored: list[Scores] = []
     fitted = None
-    for fold in folds:
+    # Trees and boosting iterations grow rung to rung: continue the previous rung's model
+    # (warm start) instead of refitting, so a trial that runs every rung costs one fit.
+    warm = plan.kind in ("n_estimators", "max_iter") and "warm_start" in template.get_params()
+    grown: list[Any] = []
+    for i, fold in enumerate(folds):
         X, y = _training_rows(fold, plan, fraction, prepared)
-        fitted = clone(template)
+        if warm and i < len(task.warm):
+            fitted = task.warm[i]
+            fitted.set_params(**params, warm_start=True)
+        else:
+            fitted = clone(template)
         started = time.perf_counter()
         fitted.fit(X, y)
         fit_seconds += time.perf_counter() - started
+        if warm:
+            fitted.set_params(warm_start=bool(params.get("warm_start", False)))
+            grown.append(fitted)
         scores, seconds = timed_scores(scorer, fitted, fold.X_valid, fold.y_valid)
         predict_seconds += seconds
         scored.append({name: float(scores[name]) for name in metrics})
@@ -163,7 +177,7 @@ def _run(task: RungTask) -> RungOutcome:
         carry=carry,
     )
     if not final:
-        return outcome
+        return replace(outcome, warm=tuple(grown))
     refit_seconds = 0.0
     if prepared.refit:
         # k-fold scores estimate the model; the artifact is fitted on every row, as
