@@ -97,15 +97,25 @@ def plan(
     console.print(f"estimate confidence: {the_plan.confidence} ({the_plan.basis})")
 
 
-def _plan(spec: Spec, workers: int | None, *, force_all: bool = False) -> grid.RunPlan:
+def _plan(
+    spec: Spec, workers: int | None, *, force_all: bool = False, calibration: float = 1.0
+) -> grid.RunPlan:
     datasets = grid.validate(spec)
-    n_workers = default_workers() if workers is None else workers
-    default_db = spec.state_dir / "loopml.db"
-    if spec.store is None and not default_db.exists():
-        # plan never creates the store: with none yet, there is no history to use
-        return grid.build_plan(spec, datasets, None, workers=n_workers, force_all=force_all)
-    with grid.open_store(spec) as store:
-        return grid.build_plan(spec, datasets, store, workers=n_workers, force_all=force_all)
+    # plan never creates the store: with none yet, there is no history to use
+    exists = spec.store is not None or (spec.state_dir / "loopml.db").exists()
+    store = grid.open_store(spec) if exists else None
+    try:
+        return grid.build_plan(
+            spec,
+            datasets,
+            store,
+            workers=default_workers() if workers is None else workers,
+            force_all=force_all,
+            calibration_seconds=calibration,
+        )
+    finally:
+        if store is not None:
+            store.close()
 
 
 @app.command()
@@ -142,7 +152,8 @@ def run(
                 param_hint=option,
             )
     budget_seconds = parse_duration(budget, option="--budget") if budget else None
-    the_plan = _plan(spec, workers, force_all=force)
+    # `run` records its plan to compare later; it calibrates briefly to start sooner.
+    the_plan = _plan(spec, workers, force_all=force, calibration=0.25)
     console = make_console()
     if not as_json:
         console.print(the_plan.headline, soft_wrap=True)

@@ -109,8 +109,13 @@ def build_plan(
     workers: int,
     force_all: bool = False,
     calibrate_missing: bool = True,
+    calibration_seconds: float = 1.0,
 ) -> RunPlan:
-    """Return the plan of running ``spec`` now; reads the store, writes nothing."""
+    """Return the plan of running ``spec`` now; reads the store, writes nothing.
+
+    Estimators the store has no history of are timed on subsamples for about
+    ``calibration_seconds`` each (unless ``calibrate_missing`` is False).
+    """
     history = store.list_trials() if store is not None else []
     estimators = _estimators(store)
     finished_by_study = Counter(
@@ -126,7 +131,7 @@ def build_plan(
     ]
     model = CostModel.fit(pairs)
     if calibrate_missing:
-        model = _calibrated(spec, datasets, model, pairs)
+        model = _calibrated(spec, datasets, model, pairs, calibration_seconds)
     studies: list[StudyPlan] = []
     estimates: list[CostEstimate] = []
     durations: list[float] = []
@@ -173,6 +178,7 @@ def _calibrated(
     datasets: dict[str, Dataset],
     model: CostModel,
     pairs: list[tuple[str, TrialRecord]],
+    seconds: float,
 ) -> CostModel:
     """Return the model with a short calibration of every estimator it knows nothing of."""
     missing = {
@@ -187,11 +193,15 @@ def _calibrated(
     fold = prepare(largest, spec.split_for(largest.name), spec.preprocessing).folds[0]
     calibrations = []
     for estimator, m in missing.items():
-        seconds = calibrate(estimator, dict(m.params), fold.X_train, fold.y_train)
-        if math.isfinite(seconds):
+        measured = calibrate(estimator, dict(m.params), fold.X_train, fold.y_train, seconds=seconds)
+        if math.isfinite(measured):
             calibrations.append(
                 Calibration(
-                    estimator, fold.X_train.shape[0], fold.X_train.shape[1], seconds, dict(m.params)
+                    estimator,
+                    fold.X_train.shape[0],
+                    fold.X_train.shape[1],
+                    measured,
+                    dict(m.params),
                 )
             )
     return CostModel.fit(pairs, calibrations=calibrations)
