@@ -96,7 +96,7 @@ def load_dataset(spec: Spec, name: str) -> Dataset:
     X = frame.drop(columns=[ds.target, *ds.drop])
     if X.shape[1] == 0:
         raise fail("target", f"dataset {name!r} has no feature columns besides the target")
-    datetimes = [c for c in X.columns if pd.api.types.is_datetime64_any_dtype(X[c])]
+    datetimes = [c for c, dt in X.dtypes.items() if pd.api.types.is_datetime64_any_dtype(dt)]
     if datetimes:
         raise fail(
             "drop",

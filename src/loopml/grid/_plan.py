@@ -118,10 +118,13 @@ def build_plan(
     """
     history = store.list_trials() if store is not None else []
     estimators = _estimators(store)
+    # A study's own trials (this pipeline's) are what a run reuses; every pipeline's
+    # trials teach the cost model.
     finished_by_study = Counter(
         t.study_key
         for t in history
-        if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED)
+        if t.pipeline == spec.name
+        and t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED)
     )
     pairs = [
         (estimators[k], t)

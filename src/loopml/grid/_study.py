@@ -108,30 +108,40 @@ class Study:
             rungs=spec.tuning.rungs,
             reduction_factor=spec.tuning.reduction_factor,
         )
+        self.rows, self.features = dataset.X.shape
+        self.history = history
+        finished = sorted((t for t in history if t.state in _FINISHED), key=lambda t: t.number)
+        self.done: list[TrialRecord] = finished  # replayed history, then this run's trials
+        self.cached = len(finished)
+        self.live: dict[int, _Live] = {}
+        self.next_number = 1 + max((t.number for t in history), default=-1)
+        self._optuna: optuna.Study | None = None
+
+    # -- history ----------------------------------------------------------------------
+    @property
+    def study(self) -> optuna.Study:
+        """The Optuna study, built on first use: a fully cached cell never needs one."""
+        if self._optuna is None:
+            self._optuna = self._replay()
+        return self._optuna
+
+    def _replay(self) -> optuna.Study:
+        m = self.spec.models[self.model]
         # A sampler seeded alike on every run would draw the same random start-up trials
         # again after a resume; offsetting by the history keeps runs reproducible for the
         # same history without repeating work.
-        self.optuna = optuna.create_study(
+        study = optuna.create_study(
             direction="maximize",
             sampler=make_sampler(
-                spec.sampler_for(model), seed=self.seed + len(history), search=m.search
+                self.spec.sampler_for(self.model),
+                seed=self.seed + len(self.history),
+                search=m.search,
             ),
-            pruner=make_pruner(spec.pruner_for(model), self.plan),
+            pruner=make_pruner(self.spec.pruner_for(self.model), self.plan),
         )
-        self.rows, self.features = dataset.X.shape
-        self.done: list[TrialRecord] = []  # finished: replayed history, then this run's
-        self.cached = 0
-        self.live: dict[int, _Live] = {}
-        self.next_number = 0
-        self._replay(history)
-
-    # -- history ----------------------------------------------------------------------
-    def _replay(self, history: list[TrialRecord]) -> None:
-        finished = [t for t in history if t.state in _FINISHED]
-        finished.sort(key=lambda t: t.number)
-        done_keys = {t.key for t in finished}
-        for t in finished:
-            self.optuna.add_trial(
+        done_keys = {t.key for t in self.done}
+        for t in self.done[: self.cached]:
+            study.add_trial(
                 create_trial(
                     state=_TO_OPTUNA[t.state],
                     value=t.metrics.get(self.spec.metrics.primary)
@@ -146,17 +156,15 @@ class Study:
                     },
                 )
             )
-        self.done = finished
-        self.cached = len(finished)
         # Work a dead driver left RUNNING (now ABANDONED) is asked again, with its params.
-        for t in history:
+        for t in self.history:
             if t.state is TrialState.ABANDONED and t.key not in done_keys:
-                self.optuna.enqueue_trial(
+                study.enqueue_trial(
                     {k: t.params[k] for k in self.distributions if k in t.params},
                     skip_if_exists=False,
                 )
                 done_keys.add(t.key)
-        self.next_number = 1 + max((t.number for t in history), default=-1)
+        return study
 
     # -- progress ---------------------------------------------------------------------
     @property
@@ -173,7 +181,7 @@ class Study:
 
     def ask(self) -> TrialRecord:
         """Start a new trial and return its RUNNING record (see :meth:`first_task`)."""
-        asked = self.optuna.ask(self.distributions)
+        asked = self.study.ask(self.distributions)
         params = {**self.fixed, **asked.params}
         record = TrialRecord(
             trial_id=uuid.uuid4().hex,
@@ -272,7 +280,7 @@ class Study:
             artifact_sha256=cached.artifact_sha256,
             finished_at=datetime.now(UTC),
         )
-        self.optuna.tell(live.ask, record.metrics[self.spec.metrics.primary])
+        self.study.tell(live.ask, record.metrics[self.spec.metrics.primary])
         self.done.append(record)
         return TrialDone(record, None)
 
@@ -301,11 +309,11 @@ class Study:
             finished_at=datetime.now(UTC),
         )
         if state is TrialState.COMPLETE:
-            self.optuna.tell(live.ask, record.metrics[self.spec.metrics.primary])
+            self.study.tell(live.ask, record.metrics[self.spec.metrics.primary])
         elif state is TrialState.PRUNED:
-            self.optuna.tell(live.ask, state=OptunaState.PRUNED)
+            self.study.tell(live.ask, state=OptunaState.PRUNED)
         else:
-            self.optuna.tell(live.ask, state=OptunaState.FAIL)
+            self.study.tell(live.ask, state=OptunaState.FAIL)
         self.done.append(record)
         return TrialDone(record, outcome)
 

@@ -18,6 +18,8 @@ from loopml.spec._schema import Spec
 __all__ = ["dotted_key", "load_spec", "parse_spec", "spec_hash"]
 
 KeyLines = Mapping[tuple[str | int, ...], int]
+# libyaml's parser when PyYAML was built with it (much faster), else the pure-Python one.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_spec(path: str | Path) -> Spec:
@@ -69,8 +71,13 @@ def spec_hash(spec: Spec) -> str:
 
 def _parse_yaml(text: str, file: str | None) -> tuple[Any, dict[tuple[str | int, ...], int]]:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        # One pass: the node tree gives key lines, and the same tree builds the data.
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
