@@ -27,6 +27,10 @@ __all__ = ["RunPlan", "StudyPlan", "build_plan"]
 _PRUNED_SHARE = 0.5
 # Driver-side cost per trial on top of the work itself (scheduling, recording).
 _OVERHEAD_SECONDS = 0.02
+# With a process pool: starting it, and sending each trial its prepared data (about three
+# copies of the rows x features matrix, pickled at roughly this many bytes per second).
+_POOL_START_SECONDS = 0.3
+_TRANSFER_BYTES_PER_SECOND = 250e6
 
 
 @dataclass(frozen=True)
@@ -150,12 +154,17 @@ def build_plan(
             per_trial = est.seconds * share if math.isfinite(est.seconds) else math.nan
             if to_run:
                 estimates.append(est)
-                durations += [per_trial] * to_run
+                shipping = (
+                    3 * rows * features * 8 / _TRANSFER_BYTES_PER_SECOND if workers > 1 else 0.0
+                )
+                durations += [per_trial + shipping] * to_run
             studies.append(
                 StudyPlan(name, m_name, m.estimator, m.trials, cached, to_run, per_trial, est.basis)
             )
     known = [d for d in durations if math.isfinite(d)]
     seconds = wall_time(known, workers, overhead=_OVERHEAD_SECONDS) if known else 0.0
+    if known and workers > 1:
+        seconds += _POOL_START_SECONDS
     label, sentence = describe(estimates)
     return RunPlan(
         spec.name,
