@@ -16,7 +16,15 @@ from loopml.tracking._engine import make_store_engine, parse_url
 from loopml.tracking._migrate import SCRIPT_LOCATION, current_revision
 from loopml.tracking._schema import UTCDateTime
 from loopml.tracking.migrations import HEAD
-from loopml.tracking.testing import T0, make_artifact, make_cell, make_run, make_trial
+from loopml.tracking.testing import (
+    T0,
+    make_artifact,
+    make_cell,
+    make_feedback,
+    make_prediction,
+    make_run,
+    make_trial,
+)
 
 _OLD_RUN = RunRecord(
     run_id="old-run",
@@ -166,3 +174,19 @@ def test_0002_downgrades_to_0001_and_back(engine: Engine, sql_url: str) -> None:
             cell, trial_id=None, n_trials=1, cached=False
         )
         assert store.get_version("m", 1).cell_id == cell.cell_id
+
+
+def test_0003_downgrades_to_0002_and_back(engine: Engine, sql_url: str) -> None:
+    with SQLStore(sql_url) as store:
+        run = make_run()
+        store.create_run(run)
+        store.add_predictions([make_prediction()])
+        store.add_feedback([make_feedback()])
+    _migrate(engine, "0002", down=True)
+    with engine.connect() as conn:
+        assert not inspect(conn).has_table("predictions")
+        assert not inspect(conn).has_table("feedback")
+    with SQLStore(sql_url) as store:
+        assert current_revision(engine) == HEAD
+        assert store.get_run(run.run_id) is not None
+        assert store.count_predictions() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import sqlite3
 from collections.abc import Iterator
@@ -16,12 +17,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, exc, text
 
 from loopml.errors import StoreError
-from loopml.tracking import InMemoryStore, SQLStore, get_store
+from loopml.tracking import InMemoryStore, SQLStore, _sql_predictions, get_store
 from loopml.tracking._engine import make_store_engine, parse_url
 from loopml.tracking._migrate import SCRIPT_LOCATION, current_revision
 from loopml.tracking._schema import metadata
 from loopml.tracking.migrations import HEAD
-from loopml.tracking.testing import make_run
+from loopml.tracking.testing import make_feedback, make_prediction, make_run
 from tests.tracking.conftest import sqlite_url
 
 _PROCESSES = 4
@@ -191,3 +192,26 @@ def test_processes_opening_a_new_database_at_once_all_succeed(sql_url: str) -> N
     assert outcomes == ["ok"] * _PROCESSES
     with SQLStore(sql_url) as store:
         assert len(store.list_runs()) == _PROCESSES
+
+
+def test_the_portable_prediction_writes_match_the_upserts(engine: Engine) -> None:
+    # Databases without INSERT ... ON CONFLICT get a read-then-write; run it on this one.
+    first = make_prediction("req-1", 0)
+    with engine.begin() as conn:
+        _sql_predictions.insert_predictions(conn, [first], portable=True)
+        changed = dataclasses.replace(first, prediction="no")
+        _sql_predictions.insert_predictions(
+            conn, [changed, make_prediction("req-1", 1)], portable=True
+        )
+        _sql_predictions.upsert_feedback(conn, [make_feedback(label="a", second=60)], portable=True)
+        for label, second in (("b", 120), ("stale", 90)):
+            upsert = [make_feedback(label=label, second=second)]
+            _sql_predictions.upsert_feedback(conn, upsert, portable=True)
+        query = _sql_predictions.predictions_query(
+            "shop.eu", since=None, limit=None, with_feedback=False
+        )
+        listed = _sql_predictions.listed(conn, query)
+    assert listed == [
+        (first, make_feedback(label="b", second=120)),
+        (make_prediction("req-1", 1), None),
+    ]

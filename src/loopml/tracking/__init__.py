@@ -1,4 +1,6 @@
-"""Tracking: runs, trials, cells, artifacts and the model registry, behind one store contract.
+"""Tracking: runs, trials, cells, artifacts, the model registry and served predictions.
+
+All of it sits behind one store contract.
 
 Pick a store with :func:`get_store`; every store honours :class:`BaseStore`'s contract and
 passes the conformance suite in :mod:`loopml.tracking.testing`.
@@ -15,8 +17,10 @@ from loopml.tracking._records import (
     CellRecord,
     CellState,
     EventKind,
+    FeedbackRecord,
     Lineage,
     ModelVersion,
+    PredictionRecord,
     Rung,
     RunRecord,
     RunState,
@@ -32,9 +36,11 @@ __all__ = [
     "CellRecord",
     "CellState",
     "EventKind",
+    "FeedbackRecord",
     "InMemoryStore",
     "Lineage",
     "ModelVersion",
+    "PredictionRecord",
     "RunRecord",
     "RunState",
     "Rung",

@@ -1,7 +1,8 @@
 """The tracking store's contract.
 
-A store keeps runs, cells, artifact metadata, registered model versions, aliases and
-alias events. Every implementation passes :mod:`loopml.tracking.testing`.
+A store keeps runs, cells, artifact metadata, registered model versions, aliases, alias
+events, and the predictions a model server made with the feedback on them. Every
+implementation passes :mod:`loopml.tracking.testing`.
 
 Contract, for every implementation:
 
@@ -21,6 +22,9 @@ Contract, for every implementation:
 * **Errors.** Missing runs, cells, versions or artifacts raise
   :class:`~loopml.errors.ModelNotFound` (registry) or return ``None`` where the signature
   says so; database failures raise :class:`~loopml.errors.StoreError` chained to the cause.
+* **Predictions** are keyed by ``(request_id, row)`` and written at least once by design
+  (a server replays what it could not write), so adding one already stored is a no-op.
+  Feedback may arrive before its prediction is stored.
 * **Ordering.** Lists come newest first unless stated.
 * **Timestamps** are timezone-aware UTC.
 """
@@ -29,13 +33,16 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from loopml.tracking._records import (
     AliasEvent,
     ArtifactRecord,
     CellRecord,
     EventKind,
+    FeedbackRecord,
     ModelVersion,
+    PredictionRecord,
     RunRecord,
     RunState,
     TrialRecord,
@@ -211,6 +218,48 @@ class BaseStore(abc.ABC):
     @abc.abstractmethod
     def list_events(self, name: str, *, alias: str | None = None) -> list[AliasEvent]:
         """Return the alias events of a model, oldest first."""
+
+    # -- predictions ------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_predictions(self, records: Sequence[PredictionRecord]) -> None:
+        """Write a batch of served predictions atomically; idempotent per ``(request_id, row)``.
+
+        A record whose key is already stored, or appears earlier in the batch, is skipped:
+        stored predictions never change, and replaying a batch (a spill file after an
+        outage) never duplicates a row. A naive ``at`` or a value JSON cannot hold raises
+        StoreError and nothing of the batch is written.
+        """
+
+    @abc.abstractmethod
+    def add_feedback(self, records: Sequence[FeedbackRecord]) -> None:
+        """Write a batch of labels atomically; per ``(request_id, row)`` the latest wins.
+
+        Latest: the greatest ``at``; of equal ones, the one added last (later in the batch
+        or in a later call). An older label added later is ignored, so replays are
+        harmless. The prediction need not be stored yet. A naive ``at`` or a label JSON
+        cannot hold raises StoreError and nothing of the batch is written.
+        """
+
+    @abc.abstractmethod
+    def list_predictions(
+        self,
+        name: str,
+        *,
+        since: datetime | None = None,
+        limit: int | None = None,
+        with_feedback: bool = False,
+    ) -> list[tuple[PredictionRecord, FeedbackRecord | None]]:
+        """Return the predictions of model ``name``, each with its feedback or None.
+
+        Newest ``at`` first; ties by ``request_id`` then ``row``, ascending. ``since`` keeps
+        those at or after it (it must be timezone-aware), ``limit`` (>= 1, None: all) the
+        first so many, and ``with_feedback`` only those with a label. A bad ``since`` or
+        ``limit`` raises StoreError.
+        """
+
+    @abc.abstractmethod
+    def count_predictions(self, name: str | None = None) -> int:
+        """Return how many predictions are stored for model ``name`` (None: all models)."""
 
     # -- lifecycle --------------------------------------------------------------------
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default

@@ -10,6 +10,8 @@ from loopml.errors import RegistryError, StoreError
 from loopml.tracking._records import (
     ArtifactRecord,
     CellRecord,
+    FeedbackRecord,
+    PredictionRecord,
     RunRecord,
     RunState,
     TrialRecord,
@@ -20,8 +22,11 @@ __all__ = [
     "add_refused",
     "check_cells",
     "check_expected",
+    "check_feedback",
     "check_finish",
     "check_limit",
+    "check_listing",
+    "check_predictions",
     "check_trials",
     "finish_refused",
     "normalize_artifact",
@@ -198,3 +203,35 @@ def finish_refused(batch: Sequence[TrialRecord], stored: Mapping[str, tuple[str,
             "by a later run, and a finished trial never changes"
         )
     return f"cannot finish trials: {'; '.join(reasons)}. Nothing was written"
+
+
+def check_predictions(records: Sequence[PredictionRecord]) -> list[PredictionRecord]:
+    """Return the batch with UTC times, the first of each ``(request_id, row)`` only."""
+    out: dict[tuple[str, int], PredictionRecord] = {}
+    for record in records:
+        key = (record.request_id, record.row)
+        if key not in out:
+            out[key] = dataclasses.replace(record, at=utc(record.at, "PredictionRecord.at"))
+    return list(out.values())
+
+
+def check_feedback(records: Sequence[FeedbackRecord]) -> list[FeedbackRecord]:
+    """Return the batch with UTC times, the latest label of each ``(request_id, row)`` only.
+
+    Latest: the greatest ``at``, then the last in the batch, as the stores decide between
+    a stored label and a new one.
+    """
+    out: dict[tuple[str, int], FeedbackRecord] = {}
+    for record in records:
+        record = dataclasses.replace(record, at=utc(record.at, "FeedbackRecord.at"))
+        key = (record.request_id, record.row)
+        if key not in out or out[key].at <= record.at:
+            out[key] = record
+    return list(out.values())
+
+
+def check_listing(since: datetime | None, limit: int | None) -> datetime | None:
+    """Return ``since`` in UTC; refuse a naive ``since`` or a ``limit`` below 1."""
+    if limit is not None:
+        check_limit(limit)
+    return None if since is None else utc(since, "`since`")

@@ -17,7 +17,9 @@ from loopml.tracking._records import (
     ArtifactRecord,
     CellRecord,
     EventKind,
+    FeedbackRecord,
     ModelVersion,
+    PredictionRecord,
     Rung,
     RunRecord,
     RunState,
@@ -75,6 +77,8 @@ class InMemoryStore(BaseStore):
         self._versions: dict[str, dict[int, ModelVersion]] = {}
         self._aliases: dict[str, dict[str, int]] = {}
         self._events: list[AliasEvent] = []
+        self._predictions: dict[tuple[str, int], PredictionRecord] = {}
+        self._feedback: dict[tuple[str, int], FeedbackRecord] = {}
 
     def __repr__(self) -> str:
         return "InMemoryStore()"
@@ -413,3 +417,57 @@ class InMemoryStore(BaseStore):
     def list_events(self, name: str, *, alias: str | None = None) -> list[AliasEvent]:
         with self._lock:
             return [e for e in self._events if e.name == name and alias in (None, e.alias)]
+
+    # -- predictions ------------------------------------------------------------------
+    def add_predictions(self, records: Sequence[PredictionRecord]) -> None:
+        batch = [
+            dataclasses.replace(
+                p,
+                features=_json(dict(p.features), "a prediction's features"),
+                prediction=_json(p.prediction, "a prediction"),
+                probabilities=None if p.probabilities is None else _floats(p.probabilities),
+                latency_ms=float(p.latency_ms),
+            )
+            for p in _checks.check_predictions(records)
+        ]
+        with self._lock:
+            for record in batch:
+                self._predictions.setdefault((record.request_id, record.row), record)
+
+    def add_feedback(self, records: Sequence[FeedbackRecord]) -> None:
+        batch = [
+            dataclasses.replace(f, label=_json(f.label, "a feedback label"))
+            for f in _checks.check_feedback(records)
+        ]
+        with self._lock:
+            for record in batch:
+                key = (record.request_id, record.row)
+                stored = self._feedback.get(key)
+                if stored is None or stored.at <= record.at:
+                    self._feedback[key] = record
+
+    def list_predictions(
+        self,
+        name: str,
+        *,
+        since: datetime | None = None,
+        limit: int | None = None,
+        with_feedback: bool = False,
+    ) -> list[tuple[PredictionRecord, FeedbackRecord | None]]:
+        since = _checks.check_listing(since, limit)
+        with self._lock:
+            found = [
+                (p, self._feedback.get(key))
+                for key, p in self._predictions.items()
+                if p.name == name
+                and (since is None or p.at >= since)
+                and (not with_feedback or key in self._feedback)
+            ]
+        # Like the SQL store: newest first, ties by request id then row, ascending.
+        found.sort(key=lambda pf: (pf[0].request_id, pf[0].row))
+        found.sort(key=lambda pf: pf[0].at, reverse=True)
+        return found if limit is None else found[:limit]
+
+    def count_predictions(self, name: str | None = None) -> int:
+        with self._lock:
+            return sum(name in (None, p.name) for p in self._predictions.values())

@@ -1,4 +1,4 @@
-"""Immutable records that cross layers: runs, cells, artifacts, versions, alias events."""
+"""Immutable records that cross layers: runs, cells, artifacts, versions, predictions."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ __all__ = [
     "CellRecord",
     "CellState",
     "EventKind",
+    "FeedbackRecord",
     "Lineage",
     "ModelVersion",
+    "PredictionRecord",
     "RunRecord",
     "RunState",
     "Rung",
@@ -217,3 +219,34 @@ class AliasEvent:
     reason: str
     at: datetime
     event_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PredictionRecord:
+    """One row a model server answered: what it was given, what it said, how fast.
+
+    ``(request_id, row)`` identifies it: ``row`` is the row's position in the request.
+    ``features``, ``prediction`` and ``probabilities`` hold JSON values (what a JSON
+    column gives back: tuples come back as lists).
+    """
+
+    request_id: str
+    row: int
+    name: str
+    version: int
+    at: datetime
+    features: Mapping[str, Any]
+    prediction: Any
+    probabilities: Mapping[str, float] | None
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class FeedbackRecord:
+    """The true label of one served row, learnt after the fact (a JSON value)."""
+
+    request_id: str
+    row: int
+    name: str
+    label: Any
+    at: datetime

@@ -13,8 +13,10 @@ from loopml.tracking._records import (
     CellRecord,
     CellState,
     EventKind,
+    FeedbackRecord,
     Lineage,
     ModelVersion,
+    PredictionRecord,
     Rung,
     RunRecord,
     RunState,
@@ -28,6 +30,9 @@ __all__ = [
     "cell_record",
     "cell_row",
     "event_record",
+    "feedback_row",
+    "prediction_record",
+    "prediction_row",
     "run_record",
     "run_row",
     "rung_row",
@@ -252,3 +257,45 @@ def event_record(row: Row[Any]) -> AliasEvent:
         at=row.at,
         event_id=row.event_id,
     )
+
+
+def prediction_row(record: PredictionRecord) -> dict[str, Any]:
+    """Return the ``predictions`` row of a served prediction."""
+    probabilities = record.probabilities
+    return {
+        "request_id": record.request_id,
+        "row": record.row,
+        "name": record.name,
+        "version": record.version,
+        "at": record.at,
+        "features": dict(record.features),
+        "prediction": record.prediction,
+        "probabilities": None if probabilities is None else dict(probabilities),
+        "latency_ms": float(record.latency_ms),
+    }
+
+
+def prediction_record(row: Row[Any]) -> PredictionRecord:
+    """Return the prediction a ``predictions`` row holds."""
+    return PredictionRecord(
+        request_id=row.request_id,
+        row=row.row,
+        name=row.name,
+        version=row.version,
+        at=row.at,
+        features=row.features,
+        prediction=row.prediction,
+        probabilities=row.probabilities,
+        latency_ms=row.latency_ms,
+    )
+
+
+def feedback_row(record: FeedbackRecord) -> dict[str, Any]:
+    """Return the ``feedback`` row of a label."""
+    return {
+        "request_id": record.request_id,
+        "row": record.row,
+        "name": record.name,
+        "label": record.label,
+        "at": record.at,
+    }

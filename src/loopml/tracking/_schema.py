@@ -45,8 +45,10 @@ __all__ = [
     "aliases",
     "artifacts",
     "cells",
+    "feedback",
     "metadata",
     "model_versions",
+    "predictions",
     "runs",
     "trials",
 ]
@@ -296,4 +298,33 @@ alias_events = Table(
     Column("at", UTCDateTime(), nullable=False),
     ForeignKeyConstraint(["name", "to_version"], ["model_versions.name", "model_versions.version"]),
     Index(None, "name", "alias"),
+)
+
+predictions = Table(
+    "predictions",
+    metadata,
+    Column("request_id", _ID, nullable=False),
+    Column("row", Integer, nullable=False, autoincrement=False),
+    Column("name", _ID, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("features", JSONData("a prediction's features"), nullable=False),
+    Column("prediction", JSONData("a prediction"), nullable=True),
+    Column("probabilities", FloatMap, nullable=True),
+    Column("latency_ms", Double, nullable=False),
+    # The key makes writes idempotent: a replayed row is skipped, never duplicated.
+    PrimaryKeyConstraint("request_id", "row"),
+    Index(None, "name", "at"),
+)
+
+# No foreign key to ``predictions``: a label may arrive before its prediction is written.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("request_id", _ID, nullable=False),
+    Column("row", Integer, nullable=False, autoincrement=False),
+    Column("name", _ID, nullable=False),
+    Column("label", JSONData("a feedback label"), nullable=True),
+    Column("at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("request_id", "row"),
 )

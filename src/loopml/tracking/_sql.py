@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from loopml.errors import AliasConflict, ModelNotFound, StoreError
-from loopml.tracking import _checks, _sql_registry, _sql_trials
+from loopml.tracking import _checks, _sql_predictions, _sql_registry, _sql_trials
 from loopml.tracking._base import BaseStore
 from loopml.tracking._engine import (
     WRITE,
@@ -32,7 +33,9 @@ from loopml.tracking._records import (
     ArtifactRecord,
     CellRecord,
     EventKind,
+    FeedbackRecord,
     ModelVersion,
+    PredictionRecord,
     RunRecord,
     RunState,
     TrialRecord,
@@ -397,3 +400,35 @@ class SQLStore(BaseStore):
             query = query.where(alias_events.c.alias == alias)
         with self._tx(f"list alias events of {name!r}") as conn:
             return [event_record(row) for row in conn.execute(query.order_by("event_id"))]
+
+    # -- predictions ------------------------------------------------------------------
+    def add_predictions(self, records: Sequence[PredictionRecord]) -> None:
+        batch = _checks.check_predictions(records)
+        if batch:
+            with self._tx(f"add {len(batch)} predictions", write=True) as conn:
+                _sql_predictions.insert_predictions(conn, batch)
+
+    def add_feedback(self, records: Sequence[FeedbackRecord]) -> None:
+        batch = _checks.check_feedback(records)
+        if batch:
+            with self._tx(f"add {len(batch)} feedback labels", write=True) as conn:
+                _sql_predictions.upsert_feedback(conn, batch)
+
+    def list_predictions(
+        self,
+        name: str,
+        *,
+        since: datetime | None = None,
+        limit: int | None = None,
+        with_feedback: bool = False,
+    ) -> list[tuple[PredictionRecord, FeedbackRecord | None]]:
+        since = _checks.check_listing(since, limit)
+        query = _sql_predictions.predictions_query(
+            name, since=since, limit=limit, with_feedback=with_feedback
+        )
+        with self._tx(f"list predictions of {name!r}") as conn:
+            return _sql_predictions.listed(conn, query)
+
+    def count_predictions(self, name: str | None = None) -> int:
+        with self._tx("count predictions") as conn:
+            return _sql_predictions.count(conn, name)

@@ -8,4 +8,4 @@ from __future__ import annotations
 
 __all__ = ["HEAD"]
 
-HEAD = "0002"
+HEAD = "0003"

@@ -10,8 +10,9 @@ yields a fresh, empty store and closes it afterwards::
                 yield store
 
 The tests follow the contract in :mod:`loopml.tracking._base`, one module per part of it:
-runs, liveness, cells and artifacts; trials and abandoned runs; the registry. The
-builders (``make_run``, ...) give records to store in tests of code that uses a store.
+runs, liveness, cells and artifacts; trials and abandoned runs; the registry; served
+predictions and their feedback. The builders (``make_run``, ...) give records to store in
+tests of code that uses a store.
 """
 
 from __future__ import annotations
@@ -20,16 +21,29 @@ from loopml.tracking.testing._builders import (
     T0,
     make_artifact,
     make_cell,
+    make_feedback,
+    make_prediction,
     make_run,
     make_trial,
     running,
 )
+from loopml.tracking.testing._predictions import PredictionContract
 from loopml.tracking.testing._registry import RegistryContract
 from loopml.tracking.testing._runs import RunContract
 from loopml.tracking.testing._trials import TrialContract
 
-__all__ = ["T0", "StoreContract", "make_artifact", "make_cell", "make_run", "make_trial", "running"]
+__all__ = [
+    "T0",
+    "StoreContract",
+    "make_artifact",
+    "make_cell",
+    "make_feedback",
+    "make_prediction",
+    "make_run",
+    "make_trial",
+    "running",
+]
 
 
-class StoreContract(RunContract, TrialContract, RegistryContract):
+class StoreContract(RunContract, TrialContract, RegistryContract, PredictionContract):
     """Tests every :class:`~loopml.tracking.BaseStore` must pass; needs a ``store`` fixture."""

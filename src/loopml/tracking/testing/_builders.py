@@ -13,7 +13,9 @@ from loopml.tracking._records import (
     ArtifactRecord,
     CellRecord,
     CellState,
+    FeedbackRecord,
     Lineage,
+    PredictionRecord,
     Rung,
     RunRecord,
     RunState,
@@ -27,6 +29,8 @@ __all__ = [
     "is_utc",
     "make_artifact",
     "make_cell",
+    "make_feedback",
+    "make_prediction",
     "make_run",
     "make_trial",
     "run_threads",
@@ -138,6 +142,41 @@ def make_artifact(sha256: str = "a" * 64, *, uri: str = "file:///tmp/a.skops") -
         sample_rows=({"age": 31, "plan": "pro"}, {"age": 45, "plan": "free"}),
         created_at=T0,
     )
+
+
+def make_prediction(
+    request_id: str = "req-1",
+    row: int = 0,
+    *,
+    name: str = "shop.eu",
+    second: float = 0,
+    **changes: Any,
+) -> PredictionRecord:
+    """Return row ``row`` of a request served ``second`` seconds after a fixed instant."""
+    prediction = PredictionRecord(
+        request_id=request_id,
+        row=row,
+        name=name,
+        version=3,
+        at=T0 + timedelta(seconds=second),
+        features={"age": 31 + row, "plan": "pro", "spend": 12.5, "region": None},
+        prediction="yes",
+        probabilities={"no": 0.25, "yes": 0.75},
+        latency_ms=4.5,
+    )
+    return dataclasses.replace(prediction, **changes)
+
+
+def make_feedback(
+    request_id: str = "req-1",
+    row: int = 0,
+    *,
+    name: str = "shop.eu",
+    label: Any = "yes",
+    second: float = 60,
+) -> FeedbackRecord:
+    """Return the label of a served row, learnt ``second`` seconds after a fixed instant."""
+    return FeedbackRecord(request_id, row, name, label, T0 + timedelta(seconds=second))
 
 
 def is_utc(moment: datetime | None) -> bool:
