@@ -5,7 +5,7 @@ Exit codes: 0 ok, 1 cells failed in the run (or another loopml error), 2 bad usa
 
 from __future__ import annotations
 
-from loopml.cli import _history, _models, _project  # noqa: F401 - they register commands
+from loopml.cli import _history, _models, _project, _serve  # noqa: F401 - they register commands
 from loopml.cli._app import app
 from loopml.cli._scaffold import churn_frame, scaffold
 
