@@ -107,6 +107,10 @@ def test_swaps_under_load_and_a_broken_version_never_serves(
                 time.sleep(0.15)
                 registry.promote("shop.eu", 2, reason="load test")
                 time.sleep(0.15)
+            deadline = time.monotonic() + 10
+            while httpx.get(f"{base}/readyz").json()["models"] != {"shop.eu": 2}:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
             # a broken new version: its artifact bytes are corrupted after registration
             v1 = store.get_version("shop.eu", 1)
             cell = store.get_cell(v1.cell_id)

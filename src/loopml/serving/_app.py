@@ -61,7 +61,9 @@ class ServeConfig:
     token: str | None = None
     poll_seconds: float = 2.0
     max_batch_rows: int = 256
-    max_wait_ms: float = 2.0
+    # 0: a request goes at once when the model is idle; requests that arrive while it
+    # predicts are batched together. Raise it to trade latency for bigger batches.
+    max_wait_ms: float = 0.0
     max_body_bytes: int = 10 * 1024 * 1024
     max_rows: int = 10_000
     allow_extra_columns: bool = False
@@ -134,10 +136,15 @@ class _Server:
 
 
 def _predict(model: LoadedModel, frame: pd.DataFrame) -> Prediction:
-    predictions = model.pipeline.predict(frame)
+    # Preprocess once, then ask the model for labels and probabilities: calling the
+    # pipeline's predict and predict_proba would run the preprocessing twice.
+    pipeline = model.pipeline
+    features = pipeline[:-1].transform(frame)
+    estimator = pipeline[-1]
+    predictions = estimator.predict(features)
     probabilities = None
-    if model.classes is not None and hasattr(model.pipeline, "predict_proba"):
-        probabilities = model.pipeline.predict_proba(frame)
+    if model.classes is not None and hasattr(estimator, "predict_proba"):
+        probabilities = estimator.predict_proba(features)
     return predictions, probabilities
 
 
@@ -150,7 +157,7 @@ def _records(
 ) -> list[PredictionRecord]:
     predictions, probabilities = result
     now = datetime.now(UTC)
-    features = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    features = frame.to_dict("records")  # plain() below turns NaN into None
     out = []
     for i, row in enumerate(features):
         proba = None
