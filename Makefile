@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python bench/grid_overhead.py
 	$(BIN)/python bench/incremental.py
 	$(BIN)/python bench/pruning.py
+	$(BIN)/python bench/serve.py
 
 lint: dev
 	$(BIN)/ruff check src tests bench examples
