@@ -29,7 +29,7 @@ test: dev
 test-fast: dev
 	$(BIN)/python -m pytest -q -m "not slow"
 
-bench: install
+bench: dev
 	$(BIN)/python bench/grid_overhead.py
 	$(BIN)/python bench/incremental.py
 	$(BIN)/python bench/pruning.py

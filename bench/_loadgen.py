@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 
-import httpx
+import httpx2
 
 
 def main() -> None:
@@ -21,7 +21,7 @@ def main() -> None:
 
     def worker() -> None:
         nonlocal errors
-        with httpx.Client(timeout=30) as client:
+        with httpx2.Client(timeout=30) as client:
             while True:
                 with lock:
                     if remaining[0] == 0:

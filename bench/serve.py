@@ -19,7 +19,7 @@ import textwrap
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import pandas as pd
 import yaml
 from sklearn.datasets import make_classification
@@ -62,9 +62,9 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], started: float) -> fl
         if process.poll() is not None:
             sys.exit(f"server exited with {process.returncode}")
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
+            if httpx2.get(url, timeout=1).status_code == 200:
                 return time.perf_counter() - started
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             pass
         time.sleep(0.02)
 

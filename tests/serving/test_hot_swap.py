@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import httpx
+import httpx2
 import pandas as pd
 import pytest
 
@@ -49,16 +49,16 @@ def _start(root: Path, port: int) -> subprocess.Popen[bytes]:
     while True:
         assert server.poll() is None
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+            if httpx2.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
                 return server
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             pass
         assert time.monotonic() < deadline
         time.sleep(0.1)
 
 
 def _metric(base: str, name: str) -> float:
-    for line in httpx.get(f"{base}/metrics").text.splitlines():
+    for line in httpx2.get(f"{base}/metrics").text.splitlines():
         if line.startswith(name):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
@@ -88,7 +88,7 @@ def test_swaps_under_load_and_a_broken_version_never_serves(
     stop = threading.Event()
 
     def hammer() -> None:
-        with httpx.Client(timeout=10) as client:
+        with httpx2.Client(timeout=10) as client:
             while not stop.is_set():
                 answer = client.post(f"{base}/models/shop.eu/predict", json={"rows": rows})
                 statuses[answer.status_code] += 1
@@ -108,7 +108,7 @@ def test_swaps_under_load_and_a_broken_version_never_serves(
                 registry.promote("shop.eu", 2, reason="load test")
                 time.sleep(0.15)
             deadline = time.monotonic() + 10
-            while httpx.get(f"{base}/readyz").json()["models"] != {"shop.eu": 2}:
+            while httpx2.get(f"{base}/readyz").json()["models"] != {"shop.eu": 2}:
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
             # a broken new version: its artifact bytes are corrupted after registration
@@ -132,7 +132,7 @@ def test_swaps_under_load_and_a_broken_version_never_serves(
             try:
                 registry.promote("shop.eu", broken.version, reason="break it")
                 time.sleep(1.0)
-                assert httpx.get(f"{base}/readyz").json()["models"] == {"shop.eu": 2}
+                assert httpx2.get(f"{base}/readyz").json()["models"] == {"shop.eu": 2}
                 assert _metric(base, 'loopml_model_load_failures{model="shop.eu"}') >= 1
             finally:
                 path.write_bytes(good)

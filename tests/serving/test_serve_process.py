@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import pandas as pd
 import pytest
 
@@ -68,16 +68,16 @@ def test_serve_answers_then_flushes_every_prediction_on_sigterm(
         while True:
             assert server.poll() is None, server.stderr.read() if server.stderr else ""
             try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                if httpx2.get(f"{base}/readyz", timeout=1).status_code == 200:
                     break
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 pass
             assert time.monotonic() < deadline
             time.sleep(0.1)
         auth = {"Authorization": "Bearer s3cret"}
-        assert httpx.post(f"{base}/models/shop.eu/predict", json={"rows": rows}).status_code == 401
+        assert httpx2.post(f"{base}/models/shop.eu/predict", json={"rows": rows}).status_code == 401
         n = 20
-        with httpx.Client(headers=auth, timeout=10) as client:
+        with httpx2.Client(headers=auth, timeout=10) as client:
             for _ in range(n):
                 answer = client.post(f"{base}/models/shop.eu/predict", json={"rows": rows})
                 assert answer.status_code == 200 and answer.json()["version"] == 1
