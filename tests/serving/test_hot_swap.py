@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 import httpx2
 import pandas as pd
@@ -21,40 +17,9 @@ from loopml.cli import churn_frame
 from loopml.registry import Registry
 from loopml.tracking import get_store
 from tests.conftest import ProjectFactory, base_spec
-from tests.serving.test_serve_process import _free_port
+from tests.serving.servers import free_port, start_server
 
 pytestmark = pytest.mark.slow
-
-
-def _start(root: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path.cwd()), *sys.path])}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "loopml.cli",
-            "serve",
-            "--spec",
-            str(root),
-            "--port",
-            str(port),
-            "--poll",
-            "0.1",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        assert server.poll() is None
-        try:
-            if httpx2.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return server
-        except httpx2.HTTPError:
-            pass
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
 
 
 def _metric(base: str, name: str) -> float:
@@ -80,9 +45,9 @@ def test_swaps_under_load_and_a_broken_version_never_serves(
         .head(1)
         .to_dict("records")
     )
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = _start(root, port)
+    server = start_server(root, port, "--poll", "0.1")
     statuses: Counter[int] = Counter()
     versions: Counter[int] = Counter()
     stop = threading.Event()

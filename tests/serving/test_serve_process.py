@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx2
@@ -17,14 +12,9 @@ import pytest
 import loopml
 from loopml.tracking import get_store
 from tests.conftest import ProjectFactory, base_spec
+from tests.serving.servers import free_port, start_server
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_serve_answers_then_flushes_every_prediction_on_sigterm(
@@ -36,25 +26,8 @@ def test_serve_answers_then_flushes_every_prediction_on_sigterm(
     loopml.run(loopml.load_spec(root), workers=1)
     token = tmp_path / "token"
     token.write_text("s3cret\n")
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path.cwd()), *sys.path])}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "loopml.cli",
-            "serve",
-            "--spec",
-            str(root),
-            "--port",
-            str(port),
-            "--token-file",
-            str(token),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    port = free_port()
+    server = start_server(root, port, "--token-file", str(token))
     base = f"http://127.0.0.1:{port}"
     rows = (
         pd.read_csv(root / "data" / "eu.csv")
@@ -64,16 +37,6 @@ def test_serve_answers_then_flushes_every_prediction_on_sigterm(
         .to_dict("records")
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, server.stderr.read() if server.stderr else ""
-            try:
-                if httpx2.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx2.HTTPError:
-                pass
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
         auth = {"Authorization": "Bearer s3cret"}
         assert httpx2.post(f"{base}/models/shop.eu/predict", json={"rows": rows}).status_code == 401
         n = 20
@@ -84,8 +47,6 @@ def test_serve_answers_then_flushes_every_prediction_on_sigterm(
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
-        if server.stderr:
-            server.stderr.close()
     # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells
     assert server.returncode in (0, -signal.SIGTERM)
     with get_store(None, default_path=root / ".loopml" / "loopml.db") as store:
