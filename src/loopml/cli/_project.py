@@ -20,6 +20,7 @@ from loopml.cli._app import (
 )
 from loopml.cli._duration import parse_duration
 from loopml.cli._scaffold import scaffold
+from loopml.data import Dataset
 from loopml.executors import default_workers
 from loopml.grid import ChampionChange, RunResult, summarize_failures
 from loopml.spec import Spec, load_spec
@@ -98,9 +99,14 @@ def plan(
 
 
 def _plan(
-    spec: Spec, workers: int | None, *, force_all: bool = False, calibration: float = 1.0
+    spec: Spec,
+    workers: int | None,
+    *,
+    force_all: bool = False,
+    calibration: float = 1.0,
+    datasets: dict[str, Dataset] | None = None,
 ) -> grid.RunPlan:
-    datasets = grid.validate(spec)
+    datasets = datasets if datasets is not None else grid.validate(spec)
     # plan never creates the store: with none yet, there is no history to use
     exists = spec.store is not None or (spec.state_dir / "loopml.db").exists()
     store = grid.open_store(spec) if exists else None
@@ -153,7 +159,8 @@ def run(
             )
     budget_seconds = parse_duration(budget, option="--budget") if budget else None
     # `run` records its plan to compare later; it calibrates briefly to start sooner.
-    the_plan = _plan(spec, workers, force_all=force, calibration=0.25)
+    datasets = grid.validate(spec)
+    the_plan = _plan(spec, workers, force_all=force, calibration=0.25, datasets=datasets)
     console = make_console()
     if not as_json:
         console.print(the_plan.headline, soft_wrap=True)
@@ -161,6 +168,7 @@ def run(
     try:
         result = grid.run(
             spec,
+            datasets=datasets,
             workers=workers,
             observer=observer,
             force=grid.Force(force, tuple(force_dataset or ()), tuple(force_model or ())),

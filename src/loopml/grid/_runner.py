@@ -89,6 +89,7 @@ def run(
     budget_seconds: float | None = None,
     max_trials: int | None = None,
     estimate: Mapping[str, Any] | None = None,
+    datasets: Mapping[str, Dataset] | None = None,
 ) -> RunResult:
     """Run the grid of ``spec``: every dataset x every model x its trials; register champions.
 
@@ -98,12 +99,14 @@ def run(
     new work once spent; what is unfinished is left for a later run (state STOPPED).
     """
     observer = observer or RunObserver()
-    datasets = validate(spec)
+    # A caller that has just validated (the CLI plans first) passes its datasets: large
+    # files are then read and fingerprinted once.
+    loaded = dict(datasets) if datasets is not None else validate(spec)
     owns_store = not isinstance(store, BaseStore)
     db = open_store(spec, store)
     try:
         recover_abandoned(db, spec.name)
-        driver = _Driver(spec, datasets, db, observer, actor, force or Force())
+        driver = _Driver(spec, loaded, db, observer, actor, force or Force())
         return driver.run(workers, budget_seconds, max_trials, estimate)
     finally:
         if owns_store:
