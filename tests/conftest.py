@@ -9,7 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
+import loopml
+from loopml.artifacts import ArtifactStore
 from loopml.cli import churn_frame
+from loopml.registry import Registry
+from loopml.tracking import InMemoryStore
 
 
 def base_spec() -> dict[str, Any]:
@@ -60,3 +64,17 @@ def make_project(tmp_path: Path) -> ProjectFactory:
 @pytest.fixture
 def project(make_project: ProjectFactory) -> Path:
     return make_project()
+
+
+@pytest.fixture
+def registry(make_project: ProjectFactory) -> Registry:
+    """A registry where shop.eu has versions 1 (first run) and 2 (a run on new data)."""
+    spec_dict = base_spec()
+    spec_dict["datasets"].pop("us")
+    root = make_project(spec_dict)
+    spec = loopml.load_spec(root / "loopml.yaml")
+    store = InMemoryStore()
+    loopml.run(spec, workers=1, store=store)
+    churn_frame(220, seed=9).to_csv(root / "data" / "eu.csv", index=False)
+    loopml.run(loopml.load_spec(root / "loopml.yaml"), workers=1, store=store)
+    return Registry(store, ArtifactStore(spec.artifacts_dir))

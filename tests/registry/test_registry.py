@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 
 import loopml
-from loopml.artifacts import ArtifactStore
 from loopml.errors import AliasConflict, ModelNotFound, RegistryError
 from loopml.registry import CHAMPION, Registry, previous_champion
-from loopml.tracking import AliasEvent, EventKind, InMemoryStore
-from tests.conftest import ProjectFactory, base_spec
+from loopml.tracking import AliasEvent, EventKind
 
 
 def _event(kind: EventKind, to: int) -> AliasEvent:
@@ -36,22 +34,6 @@ def test_previous_champion_walks_the_history(
 ) -> None:
     events = [_event(EventKind(kind), to) for kind, to in history]
     assert previous_champion(events) == expected
-
-
-@pytest.fixture
-def registry(make_project: ProjectFactory) -> Registry:
-    """A registry where shop.eu has versions 1 (first run) and 2 (a run on new data)."""
-    spec_dict = base_spec()
-    spec_dict["datasets"].pop("us")
-    root = make_project(spec_dict)
-    spec = loopml.load_spec(root / "loopml.yaml")
-    store = InMemoryStore()
-    loopml.run(spec, workers=1, store=store)
-    from loopml.cli import churn_frame
-
-    churn_frame(220, seed=9).to_csv(root / "data" / "eu.csv", index=False)
-    loopml.run(loopml.load_spec(root / "loopml.yaml"), workers=1, store=store)
-    return Registry(store, ArtifactStore(spec.artifacts_dir))
 
 
 def test_new_data_registers_a_new_champion(registry: Registry) -> None:

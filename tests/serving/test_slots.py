@@ -10,14 +10,12 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-import loopml
-from loopml.artifacts import ArtifactStore, input_schema, sample_rows
+from loopml.artifacts import input_schema, sample_rows
 from loopml.cli import churn_frame
 from loopml.errors import ModelNotFound
 from loopml.registry import CHAMPION, Registry
 from loopml.serving._slots import LoadedModel, ModelLoadFailed, ModelSlots, SlotChange
-from loopml.tracking import ArtifactRecord, BaseStore, InMemoryStore
-from tests.conftest import ProjectFactory, base_spec
+from loopml.tracking import ArtifactRecord, BaseStore
 
 NAME = "shop.eu"
 
@@ -29,18 +27,10 @@ class World:
 
 
 @pytest.fixture
-def world(make_project: ProjectFactory) -> World:
+def world(registry: Registry) -> World:
     """shop.eu with version 1 (first run) and version 2, the champion (a run on new data)."""
-    spec_dict = base_spec()
-    spec_dict["datasets"].pop("us")
-    root = make_project(spec_dict)
-    spec = loopml.load_spec(root / "loopml.yaml")
-    store = InMemoryStore()
-    loopml.run(spec, workers=1, store=store)
-    churn_frame(220, seed=9).to_csv(root / "data" / "eu.csv", index=False)
-    loopml.run(loopml.load_spec(root / "loopml.yaml"), workers=1, store=store)
-    assert store.get_alias(NAME, CHAMPION) == 2
-    return World(Registry(store, ArtifactStore(spec.artifacts_dir)), store)
+    assert registry.store.get_alias(NAME, CHAMPION) == 2
+    return World(registry, registry.store)
 
 
 def _register_broken(world: World) -> int:
