@@ -2,8 +2,10 @@
 
 One model (StandardScaler + LogisticRegression on 20 numeric features). A load generator
 in a separate process sends 2000 single-row requests at concurrency 1 and 16 to each
-server, on loopback, in the same run. Also: in-process predict of 1 and 1000 rows, and the
-cold start of `loopml serve` (process launch to first 200).
+server, on loopback, in the same run. Both servers run at once and take the load in
+alternating rounds, so that a burst of noise on this shared machine hits both alike.
+Also: in-process predict of 1 and 1000 rows, and the cold start of `loopml serve`
+(process launch to first 200).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pandas as pd
@@ -31,6 +34,8 @@ from loopml.registry import Registry
 
 HERE = Path(__file__).resolve().parent
 REQUESTS = 2000
+ROUNDS = 4
+WARMUP = 200
 
 MINIMAL_APP = """
 import os
@@ -69,14 +74,14 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], started: float) -> fl
         time.sleep(0.02)
 
 
-def load(url: str, body: dict[str, object], concurrency: int) -> dict[str, float]:
+def load(url: str, body: dict[str, object], requests: int, concurrency: int) -> dict[str, Any]:
     out = subprocess.run(
         [
             sys.executable,
             str(HERE / "_loadgen.py"),
             url,
             json.dumps(body),
-            str(REQUESTS),
+            str(requests),
             str(concurrency),
         ],
         capture_output=True,
@@ -84,6 +89,17 @@ def load(url: str, body: dict[str, object], concurrency: int) -> dict[str, float
         check=True,
     )
     return dict(json.loads(out.stdout))
+
+
+def summary(parts: list[dict[str, Any]]) -> dict[str, float]:
+    """Return requests/s, p50, p99 and errors over the rounds of one setting."""
+    latencies = sorted(x for p in parts for x in p["latencies_ms"])
+    return {
+        "rps": len(latencies) / sum(p["seconds"] for p in parts),
+        "p50_ms": latencies[len(latencies) // 2],
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
+        "errors": sum(p["errors"] for p in parts),
+    }
 
 
 def main() -> None:
@@ -129,47 +145,57 @@ def main() -> None:
             **os.environ,
             "BENCH_STORE": f"sqlite:///{spec.state_dir / 'loopml.db'}",
             "BENCH_ARTIFACTS": str(spec.artifacts_dir),
-            "PYTHONPATH": str(root),
         }
         (root / "minimal_app.py").write_text(textwrap.dedent(MINIMAL_APP))
-        results: dict[str, dict[int, dict[str, float]]] = {}
+        servers: dict[str, subprocess.Popen[bytes]] = {}
+        urls: dict[str, str] = {}
         cold = 0.0
-        for name in ("loopml", "minimal"):
-            port = free_port()
-            if name == "loopml":
-                cmd = [
-                    sys.executable,
-                    "-m",
-                    "loopml.cli",
-                    "serve",
-                    "--spec",
-                    str(root),
-                    "--port",
-                    str(port),
-                ]
-                ready, url = f"http://127.0.0.1:{port}/readyz", "/models/bench.d/predict"
-            else:
-                cmd = [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "minimal_app:app",
-                    "--port",
-                    str(port),
-                    "--log-level",
-                    "warning",
-                ]
-                ready, url = f"http://127.0.0.1:{port}/docs", "/predict"
-            started = time.perf_counter()
-            server = subprocess.Popen(
-                cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
-            try:
-                seconds = wait_ready(ready, server, started)
+        try:
+            for name in ("loopml", "minimal"):
+                port = free_port()
+                if name == "loopml":
+                    cmd = [
+                        sys.executable,
+                        "-m",
+                        "loopml.cli",
+                        "serve",
+                        "--spec",
+                        str(root),
+                        "--port",
+                        str(port),
+                    ]
+                    ready, path = f"http://127.0.0.1:{port}/readyz", "/models/bench.d/predict"
+                else:
+                    cmd = [
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        "minimal_app:app",
+                        "--port",
+                        str(port),
+                        "--log-level",
+                        "warning",
+                    ]
+                    ready, path = f"http://127.0.0.1:{port}/docs", "/predict"
+                started = time.perf_counter()
+                servers[name] = subprocess.Popen(
+                    cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+                seconds = wait_ready(ready, servers[name], started)
                 if name == "loopml":
                     cold = seconds
-                results[name] = {c: load(f"http://127.0.0.1:{port}{url}", body, c) for c in (1, 16)}
-            finally:
+                urls[name] = f"http://127.0.0.1:{port}{path}"
+                load(urls[name], body, WARMUP, 4)
+            parts: dict[tuple[str, int], list[dict[str, Any]]] = {}
+            for c in (1, 16):
+                for _ in range(ROUNDS):
+                    for name, url in urls.items():
+                        parts.setdefault((name, c), []).append(
+                            load(url, body, REQUESTS // ROUNDS, c)
+                        )
+            results = {name: {c: summary(parts[name, c]) for c in (1, 16)} for name in urls}
+        finally:
+            for server in servers.values():
                 server.send_signal(signal.SIGTERM)
                 server.wait(30)
 

@@ -59,17 +59,21 @@ def _rows(n: int, seed: int = 0) -> list[pd.DataFrame]:
     return [pd.DataFrame({"a": [rng.normal()], "b": [rng.normal()]}) for _ in range(n)]
 
 
-def test_concurrent_single_rows_share_predict_calls_and_get_their_own_answers() -> None:
+@pytest.mark.parametrize("inline_rows", [0, 256], ids=["worker-thread", "inline"])
+def test_concurrent_single_rows_share_predict_calls_and_get_their_own_answers(
+    inline_rows: int,
+) -> None:
     model, predict = _model(), Recorder()
     frames = _rows(50)
-    batcher = MicroBatcher(predict, max_batch_rows=256, max_wait_ms=20)
+    batcher = MicroBatcher(predict, max_batch_rows=256, max_wait_ms=20, inline_rows=inline_rows)
 
     async def main() -> list[Prediction]:
         return await asyncio.gather(*(batcher.submit(model, f) for f in frames))
 
     answers = asyncio.run(main())
     assert len(predict.calls) <= 5
-    assert threading.get_ident() not in predict.threads
+    # batches over inline_rows rows are predicted off the event loop's thread
+    assert (threading.get_ident() in predict.threads) == (inline_rows > 0)
     assert (batcher.batches, batcher.rows, batcher.requests) == (len(predict.calls), 50, 50)
     assert sum(size * n for size, n in batcher.batch_sizes.items()) == 50
     for frame, (labels, probabilities) in zip(frames, answers, strict=True):
@@ -173,7 +177,11 @@ def test_a_cancelled_caller_does_not_disturb_the_others() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"max_batch_rows": 0}, "max_batch_rows must be >= 1"), ({"max_wait_ms": -1}, "max_wait")],
+    [
+        ({"max_batch_rows": 0}, "max_batch_rows must be >= 1"),
+        ({"max_wait_ms": -1}, "max_wait"),
+        ({"inline_rows": -1}, "inline_rows must be >= 0, but got -1"),
+    ],
 )
 def test_options_are_checked_eagerly(kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(ValueError, match=match):

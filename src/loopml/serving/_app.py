@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import sklearn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -32,7 +33,7 @@ from loopml.errors import LoopmlError, ModelNotFound
 from loopml.registry import Registry
 from loopml.serving._batcher import MicroBatcher, Prediction
 from loopml.serving._guard import BodyLimit, TokenGuard
-from loopml.serving._inputs import InputRejected, rows_frame
+from loopml.serving._inputs import CheckedRows, InputRejected, check_rows
 from loopml.serving._metrics import ServerMetrics
 from loopml.serving._predlog import PredictionLog
 from loopml.serving._protocols import (
@@ -64,6 +65,8 @@ class ServeConfig:
     # 0: a request goes at once when the model is idle; requests that arrive while it
     # predicts are batched together. Raise it to trade latency for bigger batches.
     max_wait_ms: float = 0.0
+    # batches up to this many rows are predicted on the event loop (see MicroBatcher)
+    inline_rows: int = 64
     max_body_bytes: int = 10 * 1024 * 1024
     max_rows: int = 10_000
     allow_extra_columns: bool = False
@@ -78,7 +81,10 @@ class _Server:
         self.slots = ModelSlots()
         self.metrics = ServerMetrics()
         self.batcher = MicroBatcher(
-            _predict, max_batch_rows=config.max_batch_rows, max_wait_ms=config.max_wait_ms
+            _predict,
+            max_batch_rows=config.max_batch_rows,
+            max_wait_ms=config.max_wait_ms,
+            inline_rows=config.inline_rows,
         )
         self.log: PredictionLog | None = None
 
@@ -114,7 +120,7 @@ class _Server:
                 "serves each model's champion"
             )
         try:
-            frame = rows_frame(
+            rows = check_rows(
                 payload_rows,
                 model.schema,
                 allow_extra=self.config.allow_extra_columns,
@@ -124,59 +130,58 @@ class _Server:
         except InputRejected as exc:
             self.metrics.rejections.labels(name, str(exc.status)).inc()
             raise
-        result = await self.batcher.submit(model, frame)
+        result = await self.batcher.submit(model, rows.frame)
         request_id = uuid.uuid4().hex
         latency = time.perf_counter() - started
         self.metrics.requests.labels(name, str(model.version), protocol).inc()
         self.metrics.latency.labels(name, str(model.version)).observe(latency)
-        self.metrics.batch_rows.labels(name).observe(len(frame))
+        self.metrics.batch_rows.labels(name).observe(len(rows))
         if self.log is not None:
-            self.log.put(_records(request_id, model, frame, result, latency))
+            self.log.put(_records(request_id, model, rows, result, latency))
         return model, request_id, result
 
 
 def _predict(model: LoadedModel, frame: pd.DataFrame) -> Prediction:
     # Preprocess once, then ask the model for labels and probabilities: calling the
     # pipeline's predict and predict_proba would run the preprocessing twice.
-    pipeline = model.pipeline
-    features = pipeline[:-1].transform(frame)
-    estimator = pipeline[-1]
-    predictions = estimator.predict(features)
-    probabilities = None
-    if model.classes is not None and hasattr(estimator, "predict_proba"):
-        probabilities = estimator.predict_proba(features)
+    # The rows passed the schema check (finite where the schema says so, known columns),
+    # so scikit-learn's own per-call validation would only repeat it, on every batch.
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        pipeline = model.pipeline
+        features = pipeline[:-1].transform(frame)
+        estimator = pipeline[-1]
+        predictions = estimator.predict(features)
+        probabilities = None
+        if model.classes is not None and hasattr(estimator, "predict_proba"):
+            probabilities = estimator.predict_proba(features)
     return predictions, probabilities
 
 
 def _records(
     request_id: str,
     model: LoadedModel,
-    frame: pd.DataFrame,
+    rows: CheckedRows,
     result: Prediction,
     latency: float,
 ) -> list[PredictionRecord]:
     predictions, probabilities = result
     now = datetime.now(UTC)
-    features = frame.to_dict("records")  # plain() below turns NaN into None
-    out = []
-    for i, row in enumerate(features):
-        proba = None
-        if probabilities is not None and model.classes is not None:
-            proba = {str(c): float(p) for c, p in zip(model.classes, probabilities[i], strict=True)}
-        out.append(
-            PredictionRecord(
-                request_id=request_id,
-                row=i,
-                name=model.name,
-                version=model.version,
-                at=now,
-                features=plain(row),
-                prediction=plain(np.asarray(predictions)[i]),
-                probabilities=proba,
-                latency_ms=latency * 1000,
-            )
+    labels = plain(np.asarray(predictions))
+    probas = _probabilities(model, probabilities)
+    return [
+        PredictionRecord(
+            request_id=request_id,
+            row=i,
+            name=model.name,
+            version=model.version,
+            at=now,
+            features=features,
+            prediction=labels[i],
+            probabilities=None if probas is None else probas[i],
+            latency_ms=latency * 1000,
         )
-    return out
+        for i, features in enumerate(rows.records())
+    ]
 
 
 def _probabilities(model: LoadedModel, probabilities: Any) -> Any:
@@ -259,16 +264,19 @@ def create_app(config: ServeConfig, store: BaseStore) -> Any:
 
     # -- loopml's protocol ---------------------------------------------------------------
     @app.post("/models/{name}/predict")
-    async def predict(name: str, request: Request) -> dict[str, Any]:
+    async def predict(name: str, request: Request) -> JSONResponse:
         rows = loopml_rows(json_body(await request.body()))
         model, request_id, (predictions, probabilities) = await server.predict(name, rows, "loopml")
-        return {
-            "model": model.name,
-            "version": model.version,
-            "request_id": request_id,
-            "predictions": plain(np.asarray(predictions)),
-            "probabilities": _probabilities(model, probabilities),
-        }
+        # A JSONResponse of plain values: FastAPI's encoder would walk them again.
+        return JSONResponse(
+            {
+                "model": model.name,
+                "version": model.version,
+                "request_id": request_id,
+                "predictions": plain(np.asarray(predictions)),
+                "probabilities": _probabilities(model, probabilities),
+            }
+        )
 
     @app.post("/models/{name}/feedback")
     async def feedback(name: str, request: Request) -> dict[str, Any]:

@@ -2,9 +2,13 @@
 
 The first request for a (name, version) opens a batch; requests arriving within
 ``max_wait_ms`` join it, until it holds ``max_batch_rows`` rows. The batch's frames are
-concatenated, predicted in a worker thread (the event loop stays free) and the answers
-split back to each caller in order. Versions never share a batch, so a swap in
-:class:`~loopml.serving.ModelSlots` mid-traffic cannot mix two models' answers.
+concatenated, predicted, and the answers split back to each caller in order. A batch
+of up to ``inline_rows`` rows is predicted on the event loop itself: a scikit-learn
+pipeline holds the GIL for most of a small predict, so a worker thread would not free the
+loop, only add two thread hops to every request. Larger batches go to a worker thread,
+so that a big request does not hold up health checks for its whole predict. Versions
+never share a batch, so a swap in :class:`~loopml.serving.ModelSlots` mid-traffic cannot
+mix two models' answers.
 """
 
 from __future__ import annotations
@@ -54,15 +58,23 @@ class MicroBatcher:
     """
 
     def __init__(
-        self, predict: PredictFn, *, max_batch_rows: int = 256, max_wait_ms: float = 2.0
+        self,
+        predict: PredictFn,
+        *,
+        max_batch_rows: int = 256,
+        max_wait_ms: float = 2.0,
+        inline_rows: int = 64,
     ) -> None:
         if max_batch_rows < 1:
             raise ValueError(f"max_batch_rows must be >= 1, but got {max_batch_rows}")
+        if inline_rows < 0:
+            raise ValueError(f"inline_rows must be >= 0, but got {inline_rows}")
         if not max_wait_ms >= 0:
             raise ValueError(f"max_wait_ms must be >= 0, but got {max_wait_ms}")
         self.predict = predict
         self.max_batch_rows = max_batch_rows
         self.max_wait = max_wait_ms / 1000
+        self.inline_rows = inline_rows
         self.batches = 0
         self.rows = 0
         self.requests = 0
@@ -149,7 +161,10 @@ class MicroBatcher:
         self.rows += n
         self.batch_sizes[n] += 1
         try:
-            predictions, probabilities = await asyncio.to_thread(self.predict, model, frame)
+            if n <= self.inline_rows:
+                predictions, probabilities = self.predict(model, frame)
+            else:
+                predictions, probabilities = await asyncio.to_thread(self.predict, model, frame)
             if len(predictions) != n or (probabilities is not None and len(probabilities) != n):
                 raise LoopmlError(
                     f"predict of {model.name} version {model.version} answered "

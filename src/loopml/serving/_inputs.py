@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ import pandas as pd
 
 from loopml.errors import LoopmlError
 
-__all__ = ["InputRejected", "accepts_unknown_categories", "rows_frame"]
+__all__ = ["CheckedRows", "InputRejected", "accepts_unknown_categories", "check_rows", "rows_frame"]
 
 _MISSING = object()
 
@@ -62,6 +63,28 @@ def accepts_unknown_categories(pipeline: Any) -> bool:
     return bool(verdicts) and all(verdicts)
 
 
+@dataclass(frozen=True)
+class CheckedRows:
+    """A request's rows after the schema check: the frame to predict, and the values logged.
+
+    ``columns`` holds each column's checked values as plain Python (missing as NaN,
+    date-times as Timestamps), in schema order; :meth:`records` turns them into the
+    JSON-ready rows the prediction log keeps, without a round trip through pandas.
+    """
+
+    frame: pd.DataFrame
+    columns: Mapping[str, list[Any]]
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Return one JSON-ready ``{column: value}`` per row (NaN as None, ISO date-times)."""
+        names = list(self.columns)
+        values = [[_json_value(v) for v in column] for column in self.columns.values()]
+        return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+
+
 def rows_frame(
     payload_rows: list[dict[str, Any]] | dict[str, list[Any]],
     schema: Mapping[str, Any],
@@ -71,6 +94,27 @@ def rows_frame(
     unknown_categories_ok: bool = False,
 ) -> pd.DataFrame:
     """Return the request's rows as a DataFrame in schema order and dtypes, ready to predict.
+
+    The same checks as :func:`check_rows`, which also keeps the checked values.
+    """
+    return check_rows(
+        payload_rows,
+        schema,
+        allow_extra=allow_extra,
+        max_rows=max_rows,
+        unknown_categories_ok=unknown_categories_ok,
+    ).frame
+
+
+def check_rows(
+    payload_rows: list[dict[str, Any]] | dict[str, list[Any]],
+    schema: Mapping[str, Any],
+    *,
+    allow_extra: bool = False,
+    max_rows: int = 10_000,
+    unknown_categories_ok: bool = False,
+) -> CheckedRows:
+    """Return the request's rows checked against ``schema``, as a frame ready to predict.
 
     ``payload_rows`` is records (``[{"age": 31, ...}, ...]``) or columnar
     (``{"age": [31, ...], ...}``). Numeric columns come back float64, categorical object
@@ -91,9 +135,22 @@ def rows_frame(
             f"{', '.join(map(repr, names))}. Remove them",
             field=extra[0],
         )
-    data = {
-        str(c["name"]): _convert(c, raw[str(c["name"])], unknown_categories_ok) for c in columns
+    checked = {
+        name: _check(c, raw[name], unknown_categories_ok)
+        for c, name in zip(columns, names, strict=True)
     }
+    return CheckedRows(_frame(columns, names, checked), checked)
+
+
+def _frame(
+    columns: Sequence[Mapping[str, Any]], names: list[str], checked: Mapping[str, list[Any]]
+) -> pd.DataFrame:
+    if all(c["kind"] == "numeric" for c in columns):
+        # One float block: several times cheaper to build, and to select columns from,
+        # than one array per column (the common all-numeric model, on every request).
+        block = np.array([checked[name] for name in names], dtype=np.float64).T
+        return pd.DataFrame(block, columns=names)
+    data = {name: _array(c, checked[name]) for c, name in zip(columns, names, strict=True)}
     return pd.DataFrame(data, columns=names)
 
 
@@ -165,7 +222,8 @@ def _check_size(n: int, max_rows: int) -> None:
         )
 
 
-def _convert(column: Mapping[str, Any], values: list[Any], unknown_ok: bool) -> Any:
+def _check(column: Mapping[str, Any], values: list[Any], unknown_ok: bool) -> list[Any]:
+    """Return the column's values checked and converted (missing as NaN); raise if one breaks."""
     name = str(column["name"])
     kind = column["kind"]
     nullable = bool(column.get("nullable", False))
@@ -205,6 +263,12 @@ def _convert(column: Mapping[str, Any], values: list[Any], unknown_ok: bool) -> 
                     field=name,
                 )
             out.append(value)
+    return out
+
+
+def _array(column: Mapping[str, Any], out: list[Any]) -> Any:
+    """Return checked values as the column the pipeline was trained on."""
+    kind = column["kind"]
     # numpy arrays, not Series: building one DataFrame from arrays is several times
     # cheaper per request than from Series
     if kind == "numeric":
@@ -265,6 +329,14 @@ def _datetimes(values: list[Any], dtype: str) -> pd.Series[Any]:
         return series.astype(pd.api.types.pandas_dtype(dtype))
     except (TypeError, ValueError):  # a dtype string this pandas does not parse
         return series
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
 
 
 def _is_nan(value: Any) -> bool:
