@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from fastapi.testclient import TestClient
 
 import loopml
 from loopml.cli import churn_frame
+from loopml.errors import StoreError
 from loopml.registry import Registry
 from loopml.serving._app import ServeConfig, create_app
 from loopml.tracking import InMemoryStore
@@ -216,3 +219,68 @@ def test_served_rows_reach_the_prediction_log(served: Any, tmp_path: Path) -> No
             assert c.post(f"/models/{NAME}/predict", json={"rows": served[2]}).status_code == 200
     # closing the app flushes the log
     assert store.count_predictions(NAME) == before + 15
+
+
+def _until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def _metric(client: TestClient, name: str) -> float:
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} is not in /metrics")
+
+
+def test_a_store_outage_keeps_serving_and_loses_no_prediction_across_a_restart(
+    served: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, _, rows = served
+    before = store.count_predictions(NAME)
+    stored = store.add_predictions
+
+    def down(records: Any) -> None:
+        raise StoreError("the tracking store at test:// cannot add predictions: it is down")
+
+    monkeypatch.setattr(store, "add_predictions", down)
+    with _client(served, tmp_path) as c:
+        for _ in range(5):
+            assert c.post(f"/models/{NAME}/predict", json={"rows": rows}).status_code == 200
+    # stopped while the store was down: every row waits in the spill file, none dropped
+    spill = tmp_path / "spill.jsonl"
+    assert len(spill.read_bytes().splitlines()) == 15
+    assert store.count_predictions(NAME) == before
+
+    monkeypatch.setattr(store, "add_predictions", stored)
+    with _client(served, tmp_path) as c:  # a restart replays the spill file
+        assert c.post(f"/models/{NAME}/predict", json={"rows": rows}).status_code == 200
+        assert _metric(c, "loopml_prediction_log_dropped") == 0
+    assert store.count_predictions(NAME) == before + 18
+    assert spill.read_bytes() == b""
+
+
+def test_predictions_spill_while_the_store_is_down_and_arrive_when_it_returns(
+    served: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, _, rows = served
+    before = store.count_predictions(NAME)
+    stored = store.add_predictions
+    up = threading.Event()
+
+    def flaky(records: Any) -> None:
+        if not up.is_set():
+            raise StoreError("the tracking store at test:// cannot add predictions: it is down")
+        stored(records)
+
+    monkeypatch.setattr(store, "add_predictions", flaky)
+    with _client(served, tmp_path) as c:
+        for _ in range(4):
+            assert c.post(f"/models/{NAME}/predict", json={"rows": rows}).status_code == 200
+        _until(lambda: _metric(c, "loopml_prediction_log_spilled") == 12)
+        assert store.count_predictions(NAME) == before
+        up.set()
+        _until(lambda: store.count_predictions(NAME) == before + 12)
+        assert _metric(c, "loopml_prediction_log_dropped") == 0
