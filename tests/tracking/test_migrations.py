@@ -9,9 +9,17 @@ from datetime import timedelta
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, Engine, bindparam, inspect, text
+from sqlalchemy import JSON, Connection, Engine, bindparam, inspect, text
 
-from loopml.tracking import CellRecord, CellState, Lineage, RunRecord, RunState, SQLStore
+from loopml.tracking import (
+    CellRecord,
+    CellState,
+    Lineage,
+    ModelEventKind,
+    RunRecord,
+    RunState,
+    SQLStore,
+)
 from loopml.tracking._engine import make_store_engine, parse_url
 from loopml.tracking._migrate import SCRIPT_LOCATION, current_revision
 from loopml.tracking._schema import UTCDateTime
@@ -21,6 +29,7 @@ from loopml.tracking.testing import (
     make_artifact,
     make_cell,
     make_feedback,
+    make_model_event,
     make_prediction,
     make_run,
     make_trial,
@@ -92,6 +101,22 @@ _INSERT_VERSION = [
     ).bindparams(bindparam("at", type_=UTCDateTime())),
 ]
 
+# Predictions and labels as loopml 0003 wrote them; "row" is quoted for PostgreSQL.
+_INSERT_PREDICTION = text(
+    'INSERT INTO predictions (request_id, "row", name, version, at, features, prediction, '
+    "probabilities, latency_ms) VALUES (:request_id, :row, :name, :version, :at, :features, "
+    ":prediction, :probabilities, :latency_ms)"
+).bindparams(
+    bindparam("at", type_=UTCDateTime()),
+    bindparam("features", type_=JSON()),
+    bindparam("prediction", type_=JSON()),
+    bindparam("probabilities", type_=JSON()),
+)
+_INSERT_FEEDBACK = text(
+    'INSERT INTO feedback (request_id, "row", name, label, at) '
+    "VALUES (:request_id, :row, :name, :label, :at)"
+).bindparams(bindparam("label", type_=JSON()), bindparam("at", type_=UTCDateTime()))
+
 
 @pytest.fixture
 def engine(sql_url: str) -> Iterator[Engine]:
@@ -109,10 +134,8 @@ def _migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
         (command.downgrade if down else command.upgrade)(config, revision)
 
 
-def test_a_database_at_0001_is_upgraded_on_open_and_reads_back(
-    engine: Engine, sql_url: str
-) -> None:
-    _migrate(engine, "0001")
+def _insert_0001_rows(conn: Connection) -> None:
+    """Insert a finished run, its cell, and version 1 of ``shop.eu`` as ``champion``."""
     lineage = {
         "spec_hash": "spec1",
         "loopml_version": "0.0.9",
@@ -120,22 +143,20 @@ def test_a_database_at_0001_is_upgraded_on_open_and_reads_back(
         "packages": {"scikit-learn": "1.4.2"},
         "git_commit": None,
     }
+    conn.execute(_INSERT_RUN, {"started": T0, "finished": _OLD_RUN.finished_at, "lineage": lineage})
+    cell = {"params": {"n_estimators": 100}, "metrics": {"accuracy": 0.9}, "key": "k" * 64}
+    conn.execute(_INSERT_CELL, {**cell, "finished": _OLD_CELL.finished_at})
+    values = {"sha": "a" * 64, "schema": {}, "samples": [], "metrics": {}, "at": T0}
+    for insert in _INSERT_VERSION:
+        conn.execute(insert, values)
+
+
+def test_a_database_at_0001_is_upgraded_on_open_and_reads_back(
+    engine: Engine, sql_url: str
+) -> None:
+    _migrate(engine, "0001")
     with engine.begin() as conn:
-        conn.execute(
-            _INSERT_RUN, {"started": T0, "finished": _OLD_RUN.finished_at, "lineage": lineage}
-        )
-        conn.execute(
-            _INSERT_CELL,
-            {
-                "params": {"n_estimators": 100},
-                "metrics": {"accuracy": 0.9},
-                "finished": _OLD_CELL.finished_at,
-                "key": "k" * 64,
-            },
-        )
-        values = {"sha": "a" * 64, "schema": {}, "samples": [], "metrics": {}, "at": T0}
-        for insert in _INSERT_VERSION:
-            conn.execute(insert, values)
+        _insert_0001_rows(conn)
     assert current_revision(engine) == "0001"
 
     with SQLStore(sql_url) as store:
@@ -190,3 +211,60 @@ def test_0003_downgrades_to_0002_and_back(engine: Engine, sql_url: str) -> None:
         assert current_revision(engine) == HEAD
         assert store.get_run(run.run_id) is not None
         assert store.count_predictions() == 0
+
+
+def test_a_database_at_0003_is_upgraded_on_open_and_keeps_its_predictions(
+    engine: Engine, sql_url: str
+) -> None:
+    _migrate(engine, "0003")
+    served = [make_prediction("old-req", row, second=row, version=1 + row % 2) for row in range(4)]
+    labels = [make_feedback("old-req", row) for row in (1, 2, 3)]
+    with engine.begin() as conn:
+        _insert_0001_rows(conn)
+        for prediction in served:
+            conn.execute(_INSERT_PREDICTION, vars(prediction))
+        for label in labels:
+            conn.execute(_INSERT_FEEDBACK, vars(label))
+    assert current_revision(engine) == "0003"
+
+    with SQLStore(sql_url) as store:
+        assert current_revision(engine) == HEAD
+        assert store.get_run("old-run") == _OLD_RUN
+        assert store.get_cell("old-cell") == _OLD_CELL
+        assert store.get_alias("shop.eu", "champion") == 1
+        assert store.count_predictions() == 4
+        listed = store.list_predictions("shop.eu", version=2)
+        assert listed == [(served[3], labels[2]), (served[1], labels[0])]
+        assert store.count_feedback("shop.eu") == 3
+        assert store.count_feedback("shop.eu", version=1) == 1
+        assert store.list_model_events("shop.eu") == []
+        assert store.get_profile("a" * 64) is None
+        event = make_model_event(version=1)
+        event_id = store.add_model_event(event)
+        latest = store.latest_model_event("shop.eu", ModelEventKind.DRIFT_CHECK)
+        assert latest == dataclasses.replace(event, event_id=event_id)
+        store.put_profile("a" * 64, {"rows": 10})
+        assert store.get_profile("a" * 64) == {"rows": 10}
+    with engine.connect() as conn:
+        indexes = {ix["name"] for ix in inspect(conn).get_indexes("predictions")}
+    assert "ix_predictions_name_version_at" in indexes
+
+
+def test_0004_downgrades_to_0003_and_back(engine: Engine, sql_url: str) -> None:
+    prediction = make_prediction(version=2)
+    with SQLStore(sql_url) as store:
+        store.add_predictions([prediction])
+        store.add_feedback([make_feedback()])
+        store.add_model_event(make_model_event())
+        store.put_profile("a" * 64, {"rows": 10})
+    _migrate(engine, "0003", down=True)
+    with engine.connect() as conn:
+        assert not inspect(conn).has_table("model_events")
+        assert not inspect(conn).has_table("profiles")
+        indexes = {ix["name"] for ix in inspect(conn).get_indexes("predictions")}
+        assert "ix_predictions_name_version_at" not in indexes
+    with SQLStore(sql_url) as store:
+        assert current_revision(engine) == HEAD
+        assert store.list_predictions("shop.eu", version=2) == [(prediction, make_feedback())]
+        assert store.list_model_events("shop.eu") == []
+        assert store.get_profile("a" * 64) is None

@@ -17,7 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, exc, text
 
 from loopml.errors import StoreError
-from loopml.tracking import InMemoryStore, SQLStore, _sql_predictions, get_store
+from loopml.tracking import InMemoryStore, SQLStore, _sql_predictions, _sql_profiles, get_store
 from loopml.tracking._engine import make_store_engine, parse_url
 from loopml.tracking._migrate import SCRIPT_LOCATION, current_revision
 from loopml.tracking._schema import metadata
@@ -215,3 +215,12 @@ def test_the_portable_prediction_writes_match_the_upserts(engine: Engine) -> Non
         (first, make_feedback(label="b", second=120)),
         (make_prediction("req-1", 1), None),
     ]
+
+
+def test_the_portable_profile_write_matches_the_upsert(engine: Engine) -> None:
+    # Databases without INSERT ... ON CONFLICT get a read-then-write; run it on this one.
+    with engine.begin() as conn:
+        _sql_profiles.insert_profile(conn, "a" * 64, {"rows": 10}, portable=True)
+        _sql_profiles.insert_profile(conn, "a" * 64, {"rows": 99}, portable=True)
+        assert _sql_profiles.stored_profile(conn, "a" * 64) == {"rows": 10}
+        assert _sql_profiles.stored_profile(conn, "b" * 64) is None

@@ -1,4 +1,4 @@
-"""Tracking: runs, trials, cells, artifacts, the model registry and served predictions.
+"""Tracking: runs, trials, cells, artifacts, the registry, predictions, model events, profiles.
 
 All of it sits behind one store contract.
 
@@ -19,6 +19,8 @@ from loopml.tracking._records import (
     EventKind,
     FeedbackRecord,
     Lineage,
+    ModelEvent,
+    ModelEventKind,
     ModelVersion,
     PredictionRecord,
     Rung,
@@ -39,6 +41,8 @@ __all__ = [
     "FeedbackRecord",
     "InMemoryStore",
     "Lineage",
+    "ModelEvent",
+    "ModelEventKind",
     "ModelVersion",
     "PredictionRecord",
     "RunRecord",

@@ -1,8 +1,9 @@
 """The tracking store's contract.
 
 A store keeps runs, cells, artifact metadata, registered model versions, aliases, alias
-events, and the predictions a model server made with the feedback on them. Every
-implementation passes :mod:`loopml.tracking.testing`.
+events, the predictions a model server made with the feedback on them, and for
+monitoring, each model's timeline of decisions (model events) and the reference profiles
+of artifacts. Every implementation passes :mod:`loopml.tracking.testing`.
 
 Contract, for every implementation:
 
@@ -25,6 +26,10 @@ Contract, for every implementation:
 * **Predictions** are keyed by ``(request_id, row)`` and written at least once by design
   (a server replays what it could not write), so adding one already stored is a no-op.
   Feedback may arrive before its prediction is stored.
+* **Model events** are appended, never changed; the store numbers them. A model's name
+  needs no registered version, so the monitor may write before or beside the registry.
+* **Reference profiles** are keyed by the artifact's sha256 and never change: the first
+  write wins and putting one already stored is a no-op, so retries are harmless.
 * **Ordering.** Lists come newest first unless stated.
 * **Timestamps** are timezone-aware UTC.
 """
@@ -32,8 +37,9 @@ Contract, for every implementation:
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from loopml.tracking._records import (
     AliasEvent,
@@ -41,6 +47,8 @@ from loopml.tracking._records import (
     CellRecord,
     EventKind,
     FeedbackRecord,
+    ModelEvent,
+    ModelEventKind,
     ModelVersion,
     PredictionRecord,
     RunRecord,
@@ -248,18 +256,79 @@ class BaseStore(abc.ABC):
         since: datetime | None = None,
         limit: int | None = None,
         with_feedback: bool = False,
+        version: int | None = None,
     ) -> list[tuple[PredictionRecord, FeedbackRecord | None]]:
         """Return the predictions of model ``name``, each with its feedback or None.
 
         Newest ``at`` first; ties by ``request_id`` then ``row``, ascending. ``since`` keeps
         those at or after it (it must be timezone-aware), ``limit`` (>= 1, None: all) the
-        first so many, and ``with_feedback`` only those with a label. A bad ``since`` or
-        ``limit`` raises StoreError.
+        first so many, ``with_feedback`` only those with a label, and ``version`` only
+        those that version served. A bad ``since`` or ``limit`` raises StoreError.
         """
 
     @abc.abstractmethod
     def count_predictions(self, name: str | None = None) -> int:
         """Return how many predictions are stored for model ``name`` (None: all models)."""
+
+    @abc.abstractmethod
+    def count_feedback(
+        self, name: str, *, since: datetime | None = None, version: int | None = None
+    ) -> int:
+        """Return how many predictions of model ``name`` have a label.
+
+        A label counts once both it and its prediction are stored: the number is the length
+        of ``list_predictions(name, since=since, version=version, with_feedback=True)``.
+        ``since`` applies to the prediction's ``at`` and must be timezone-aware, or
+        StoreError is raised.
+        """
+
+    # -- model events -----------------------------------------------------------------
+    @abc.abstractmethod
+    def add_model_event(self, event: ModelEvent) -> int:
+        """Append an event to the timeline of model ``event.name``; return its ``event_id``.
+
+        The store assigns the id (one given is ignored); ids grow in the order events are
+        added. A naive ``at``, a kind that is not a :class:`ModelEventKind`, or ``data``
+        JSON cannot hold raises StoreError and nothing is written.
+        """
+
+    @abc.abstractmethod
+    def list_model_events(
+        self,
+        name: str,
+        *,
+        kinds: Collection[ModelEventKind] | None = None,
+        since: datetime | None = None,
+    ) -> list[ModelEvent]:
+        """Return the events of model ``name``, oldest first: a timeline reads forward.
+
+        By ``at``, ties in the order they were added. ``kinds`` keeps those of these kinds
+        (None: all; empty: none) and ``since`` those at or after it. A naive ``since`` or a
+        kind that is not a :class:`ModelEventKind` raises StoreError.
+        """
+
+    @abc.abstractmethod
+    def latest_model_event(self, name: str, kind: ModelEventKind) -> ModelEvent | None:
+        """Return the latest event of ``kind`` for model ``name``, or None.
+
+        Latest: the greatest ``at``, then the one added last; the last event
+        ``list_model_events`` would give for that kind.
+        """
+
+    # -- reference profiles -----------------------------------------------------------
+    @abc.abstractmethod
+    def put_profile(self, sha256: str, profile: Mapping[str, Any]) -> None:
+        """Store the reference profile of the artifact ``sha256``; the first write wins.
+
+        A profile already stored for ``sha256`` is left as it is, even if this one differs,
+        so a retried write is harmless. The artifact need not be stored. A ``sha256`` that
+        is not 64 lowercase hex digits or a profile JSON cannot hold raises StoreError and
+        nothing is written. Profiles of a few MB are expected.
+        """
+
+    @abc.abstractmethod
+    def get_profile(self, sha256: str) -> Mapping[str, Any] | None:
+        """Return the reference profile of the artifact ``sha256``, or None."""
 
     # -- lifecycle --------------------------------------------------------------------
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default

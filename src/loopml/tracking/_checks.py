@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from loopml.errors import RegistryError, StoreError
 from loopml.tracking._records import (
     ArtifactRecord,
     CellRecord,
     FeedbackRecord,
+    ModelEvent,
+    ModelEventKind,
     PredictionRecord,
     RunRecord,
     RunState,
@@ -24,9 +28,13 @@ __all__ = [
     "check_expected",
     "check_feedback",
     "check_finish",
+    "check_kind",
+    "check_kinds",
     "check_limit",
     "check_listing",
+    "check_model_event",
     "check_predictions",
+    "check_profile",
     "check_trials",
     "finish_refused",
     "normalize_artifact",
@@ -34,6 +42,9 @@ __all__ = [
     "utc",
     "utcnow",
 ]
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def utcnow() -> datetime:
@@ -235,3 +246,41 @@ def check_listing(since: datetime | None, limit: int | None) -> datetime | None:
     if limit is not None:
         check_limit(limit)
     return None if since is None else utc(since, "`since`")
+
+
+def check_model_event(event: ModelEvent) -> ModelEvent:
+    """Return the event with a UTC ``at`` and no id; refuse a kind that is not an enum member."""
+    check_kind(event.kind)
+    return dataclasses.replace(event, at=utc(event.at, "ModelEvent.at"), event_id=None)
+
+
+def check_kinds(kinds: Collection[ModelEventKind] | None) -> frozenset[ModelEventKind] | None:
+    """Return the kinds a listing keeps (None: all); refuse any that is not an enum member."""
+    if kinds is None:
+        return None
+    for kind in kinds:
+        check_kind(kind)
+    return frozenset(kinds)
+
+
+def check_kind(kind: object) -> None:
+    """Refuse a model event kind that is not a :class:`ModelEventKind` member."""
+    if not isinstance(kind, ModelEventKind):
+        raise StoreError(
+            f"a model event kind must be a ModelEventKind, but got {kind!r}. "
+            f"Use ModelEventKind({kind!r}) to look one up by its value"
+        )
+
+
+def check_profile(sha256: str, profile: Mapping[str, Any]) -> None:
+    """Refuse a key that is not a sha256 hex digest, or a profile that is not a mapping."""
+    if not isinstance(sha256, str) or _SHA256.fullmatch(sha256) is None:
+        raise StoreError(
+            f"a reference profile is keyed by its artifact's sha256, 64 lowercase hex digits, "
+            f"but got {sha256!r}; nothing was written"
+        )
+    if not isinstance(profile, Mapping):
+        raise StoreError(
+            f"a reference profile must be a mapping (a JSON object), but got "
+            f"{type(profile).__name__}; nothing was written"
+        )

@@ -3,61 +3,45 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any
 
 from loopml.errors import AliasConflict, ModelNotFound, StoreError
 from loopml.tracking import _checks
 from loopml.tracking._base import BaseStore
+from loopml.tracking._memory_values import (
+    as_json,
+    floats,
+    stored_artifact,
+    stored_cell,
+    stored_feedback,
+    stored_model_event,
+    stored_prediction,
+    stored_run,
+    stored_trial,
+)
 from loopml.tracking._records import (
     AliasEvent,
     ArtifactRecord,
     CellRecord,
     EventKind,
     FeedbackRecord,
+    ModelEvent,
+    ModelEventKind,
     ModelVersion,
     PredictionRecord,
-    Rung,
     RunRecord,
     RunState,
     TrialRecord,
     TrialState,
 )
-from loopml.tracking._rows import rung_row
 
 __all__ = ["InMemoryStore"]
 
 _PREFIX_MIN = 6
 _EPOCH = datetime.min.replace(tzinfo=UTC)
-_T = TypeVar("_T")
-
-
-def _json(value: _T, what: str) -> _T:
-    """Return a copy of ``value`` as a JSON column gives it back; refuse what SQL would."""
-    try:
-        copy: _T = json.loads(json.dumps(value))
-    except (TypeError, ValueError) as error:
-        raise StoreError(
-            f"{what} must be JSON serializable: {error}; nothing was written"
-        ) from error
-    return copy
-
-
-def _floats(metrics: Mapping[str, float]) -> dict[str, float]:
-    return {key: float(value) for key, value in metrics.items()}
-
-
-def _stored(trial: TrialRecord) -> TrialRecord:
-    """Return the trial as the SQL store gives it back."""
-    return dataclasses.replace(
-        trial,
-        params=_json(dict(trial.params), "a trial's params"),
-        metrics=_floats(trial.metrics),
-        rungs=tuple(Rung(**rung_row(rung)) for rung in trial.rungs),
-    )
 
 
 class InMemoryStore(BaseStore):
@@ -79,20 +63,15 @@ class InMemoryStore(BaseStore):
         self._events: list[AliasEvent] = []
         self._predictions: dict[tuple[str, int], PredictionRecord] = {}
         self._feedback: dict[tuple[str, int], FeedbackRecord] = {}
+        self._model_events: list[ModelEvent] = []  # in insertion order, ids 1, 2, ...
+        self._profiles: dict[str, Mapping[str, Any]] = {}
 
     def __repr__(self) -> str:
         return "InMemoryStore()"
 
     # -- runs -------------------------------------------------------------------------
     def create_run(self, run: RunRecord) -> None:
-        run = _checks.normalize_run(run)
-        packages = _json(dict(run.lineage.packages), "a run's lineage")
-        estimate = None if run.estimate is None else _json(dict(run.estimate), "a run's estimate")
-        run = dataclasses.replace(
-            run,
-            lineage=dataclasses.replace(run.lineage, packages=packages),
-            estimate=estimate,
-        )
+        run = stored_run(_checks.normalize_run(run))
         with self._lock:
             if run.run_id in self._runs:
                 raise StoreError(f"run id {run.run_id!r} already exists; give the run a new id")
@@ -135,14 +114,7 @@ class InMemoryStore(BaseStore):
 
     # -- cells ------------------------------------------------------------------------
     def add_cells(self, cells: Sequence[CellRecord]) -> None:
-        batch = [
-            dataclasses.replace(
-                cell,
-                params=_json(dict(cell.params), "a cell's params"),
-                metrics=_floats(cell.metrics),
-            )
-            for cell in _checks.check_cells(cells)
-        ]
+        batch = [stored_cell(cell) for cell in _checks.check_cells(cells)]
         with self._lock:
             if missing := sorted({c.run_id for c in batch} - self._runs.keys()):
                 raise StoreError(
@@ -212,7 +184,7 @@ class InMemoryStore(BaseStore):
 
     # -- trials -----------------------------------------------------------------------
     def add_trials(self, trials: Sequence[TrialRecord]) -> None:
-        batch = [_stored(t) for t in _checks.check_trials(trials, finishing=False)]
+        batch = [stored_trial(t) for t in _checks.check_trials(trials, finishing=False)]
         with self._lock:
             runs = {r.run_id: r.state.value for t in batch if (r := self._runs.get(t.run_id))}
             if (why := _checks.add_refused(batch, runs)) is not None:
@@ -225,7 +197,7 @@ class InMemoryStore(BaseStore):
             self._trials.update((trial.trial_id, trial) for trial in batch)
 
     def finish_trials(self, trials: Sequence[TrialRecord]) -> None:
-        batch = [_stored(t) for t in _checks.check_trials(trials, finishing=True)]
+        batch = [stored_trial(t) for t in _checks.check_trials(trials, finishing=True)]
         with self._lock:
             known = [self._trials[t.trial_id] for t in batch if t.trial_id in self._trials]
             stored = {t.trial_id: (t.run_id, t.state.value) for t in known}
@@ -269,16 +241,7 @@ class InMemoryStore(BaseStore):
 
     # -- artifacts --------------------------------------------------------------------
     def add_artifacts(self, artifacts: Sequence[ArtifactRecord]) -> None:
-        batch = [
-            dataclasses.replace(
-                _checks.normalize_artifact(a),
-                input_schema=_json(dict(a.input_schema), "an artifact's input_schema"),
-                sample_rows=tuple(
-                    _json([dict(r) for r in a.sample_rows], "an artifact's sample_rows")
-                ),
-            )
-            for a in artifacts
-        ]
+        batch = [stored_artifact(_checks.normalize_artifact(a)) for a in artifacts]
         with self._lock:
             for artifact in batch:
                 self._artifacts.setdefault(artifact.sha256, artifact)
@@ -322,7 +285,7 @@ class InMemoryStore(BaseStore):
                 cell_id=cell_id,
                 run_id=cell.run_id,
                 artifact_sha256=artifact_sha256,
-                metrics=_floats(metrics),
+                metrics=floats(metrics),
                 created_at=_checks.utcnow(),
             )
             versions[version.version] = version
@@ -420,25 +383,13 @@ class InMemoryStore(BaseStore):
 
     # -- predictions ------------------------------------------------------------------
     def add_predictions(self, records: Sequence[PredictionRecord]) -> None:
-        batch = [
-            dataclasses.replace(
-                p,
-                features=_json(dict(p.features), "a prediction's features"),
-                prediction=_json(p.prediction, "a prediction"),
-                probabilities=None if p.probabilities is None else _floats(p.probabilities),
-                latency_ms=float(p.latency_ms),
-            )
-            for p in _checks.check_predictions(records)
-        ]
+        batch = [stored_prediction(p) for p in _checks.check_predictions(records)]
         with self._lock:
             for record in batch:
                 self._predictions.setdefault((record.request_id, record.row), record)
 
     def add_feedback(self, records: Sequence[FeedbackRecord]) -> None:
-        batch = [
-            dataclasses.replace(f, label=_json(f.label, "a feedback label"))
-            for f in _checks.check_feedback(records)
-        ]
+        batch = [stored_feedback(f) for f in _checks.check_feedback(records)]
         with self._lock:
             for record in batch:
                 key = (record.request_id, record.row)
@@ -453,6 +404,7 @@ class InMemoryStore(BaseStore):
         since: datetime | None = None,
         limit: int | None = None,
         with_feedback: bool = False,
+        version: int | None = None,
     ) -> list[tuple[PredictionRecord, FeedbackRecord | None]]:
         since = _checks.check_listing(since, limit)
         with self._lock:
@@ -461,6 +413,7 @@ class InMemoryStore(BaseStore):
                 for key, p in self._predictions.items()
                 if p.name == name
                 and (since is None or p.at >= since)
+                and version in (None, p.version)
                 and (not with_feedback or key in self._feedback)
             ]
         # Like the SQL store: newest first, ties by request id then row, ascending.
@@ -471,3 +424,52 @@ class InMemoryStore(BaseStore):
     def count_predictions(self, name: str | None = None) -> int:
         with self._lock:
             return sum(name in (None, p.name) for p in self._predictions.values())
+
+    def count_feedback(
+        self, name: str, *, since: datetime | None = None, version: int | None = None
+    ) -> int:
+        return len(self.list_predictions(name, since=since, version=version, with_feedback=True))
+
+    # -- model events -----------------------------------------------------------------
+    def add_model_event(self, event: ModelEvent) -> int:
+        event = stored_model_event(_checks.check_model_event(event))
+        with self._lock:
+            event_id = len(self._model_events) + 1
+            self._model_events.append(dataclasses.replace(event, event_id=event_id))
+        return event_id
+
+    def list_model_events(
+        self,
+        name: str,
+        *,
+        kinds: Collection[ModelEventKind] | None = None,
+        since: datetime | None = None,
+    ) -> list[ModelEvent]:
+        wanted = _checks.check_kinds(kinds)
+        since = _checks.check_listing(since, None)
+        with self._lock:
+            found = [
+                e
+                for e in self._model_events
+                if e.name == name
+                and (wanted is None or e.kind in wanted)
+                and (since is None or e.at >= since)
+            ]
+        # Like the SQL store: by time, ties in insertion order (the sort is stable).
+        found.sort(key=lambda e: e.at)
+        return found
+
+    def latest_model_event(self, name: str, kind: ModelEventKind) -> ModelEvent | None:
+        found = self.list_model_events(name, kinds=[kind])
+        return found[-1] if found else None
+
+    # -- reference profiles -----------------------------------------------------------
+    def put_profile(self, sha256: str, profile: Mapping[str, Any]) -> None:
+        _checks.check_profile(sha256, profile)
+        copy = as_json(dict(profile), "a reference profile")
+        with self._lock:
+            self._profiles.setdefault(sha256, copy)
+
+    def get_profile(self, sha256: str) -> Mapping[str, Any] | None:
+        with self._lock:
+            return self._profiles.get(sha256)

@@ -1,4 +1,4 @@
-"""Immutable records that cross layers: runs, cells, artifacts, versions, predictions."""
+"""Immutable records that cross layers: runs, cells, artifacts, versions, predictions, events."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ __all__ = [
     "EventKind",
     "FeedbackRecord",
     "Lineage",
+    "ModelEvent",
+    "ModelEventKind",
     "ModelVersion",
     "PredictionRecord",
     "RunRecord",
@@ -74,6 +76,23 @@ class EventKind(enum.Enum):
     REGISTER = "register"
     PROMOTE = "promote"
     ROLLBACK = "rollback"
+
+
+class ModelEventKind(enum.Enum):
+    """What the monitor or the update policy decided about a registered model."""
+
+    DRIFT_CHECK = "drift_check"
+    """A monitor run, with its numbers."""
+    RETRAIN = "retrain"
+    """A challenger was trained."""
+    RETRAIN_SKIPPED = "retrain_skipped"
+    """The retrain triggers were evaluated and there was nothing to do; ``reason`` says why."""
+    CHALLENGE = "challenge"
+    """Challenger against champion on a holdout: promoted or not, with the numbers."""
+    PROMOTION_LOST = "promotion_lost"
+    """The promotion lost the alias compare-and-set to another process."""
+    GUARD = "guard"
+    """The check after a promotion: the new champion kept or rolled back."""
 
 
 @dataclass(frozen=True)
@@ -250,3 +269,21 @@ class FeedbackRecord:
     name: str
     label: Any
     at: datetime
+
+
+@dataclass(frozen=True)
+class ModelEvent:
+    """One entry of a registered model's timeline: what was decided, when, by whom, why.
+
+    ``version`` is the version it is about, if any; ``data`` holds the numbers behind the
+    decision as JSON values (tuples come back as lists). The store assigns ``event_id``.
+    """
+
+    name: str
+    kind: ModelEventKind
+    at: datetime
+    actor: str
+    reason: str
+    version: int | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    event_id: int | None = None

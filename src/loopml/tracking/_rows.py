@@ -15,6 +15,8 @@ from loopml.tracking._records import (
     EventKind,
     FeedbackRecord,
     Lineage,
+    ModelEvent,
+    ModelEventKind,
     ModelVersion,
     PredictionRecord,
     Rung,
@@ -31,6 +33,8 @@ __all__ = [
     "cell_row",
     "event_record",
     "feedback_row",
+    "model_event_record",
+    "model_event_row",
     "prediction_record",
     "prediction_row",
     "run_record",
@@ -299,3 +303,30 @@ def feedback_row(record: FeedbackRecord) -> dict[str, Any]:
         "label": record.label,
         "at": record.at,
     }
+
+
+def model_event_row(event: ModelEvent) -> dict[str, Any]:
+    """Return the ``model_events`` row of an event, without its id (the database numbers it)."""
+    return {
+        "name": event.name,
+        "kind": event.kind.value,
+        "at": event.at,
+        "actor": event.actor,
+        "reason": event.reason,
+        "version": event.version,
+        "data": dict(event.data),
+    }
+
+
+def model_event_record(row: Row[Any]) -> ModelEvent:
+    """Return the event a ``model_events`` row holds."""
+    return ModelEvent(
+        name=row.name,
+        kind=ModelEventKind(row.kind),
+        at=row.at,
+        actor=row.actor,
+        reason=row.reason,
+        version=row.version,
+        data=row.data,
+        event_id=row.event_id,
+    )

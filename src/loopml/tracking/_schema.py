@@ -47,8 +47,10 @@ __all__ = [
     "cells",
     "feedback",
     "metadata",
+    "model_events",
     "model_versions",
     "predictions",
+    "profiles",
     "runs",
     "trials",
 ]
@@ -315,6 +317,7 @@ predictions = Table(
     # The key makes writes idempotent: a replayed row is skipped, never duplicated.
     PrimaryKeyConstraint("request_id", "row"),
     Index(None, "name", "at"),
+    Index(None, "name", "version", "at"),
 )
 
 # No foreign key to ``predictions``: a label may arrive before its prediction is written.
@@ -327,4 +330,29 @@ feedback = Table(
     Column("label", JSONData("a feedback label"), nullable=True),
     Column("at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("request_id", "row"),
+)
+
+# No foreign key to ``model_versions``: an event may be about a model, not one version.
+model_events = Table(
+    "model_events",
+    metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", _ID, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", _ID, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("version", Integer, nullable=True),
+    Column("data", JSONData("a model event's data"), nullable=False),
+    Index(None, "name", "at"),
+    Index(None, "name", "kind", "at"),
+)
+
+# No foreign key to ``artifacts``: training may profile its data before saving the model.
+# JSON is text up to 1 GB on both SQLite and PostgreSQL, ample for a few MB.
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("sha256", _SHA, primary_key=True),
+    Column("profile", JSONData("a reference profile"), nullable=False),
 )

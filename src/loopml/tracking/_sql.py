@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
@@ -17,7 +17,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from loopml.errors import AliasConflict, ModelNotFound, StoreError
-from loopml.tracking import _checks, _sql_predictions, _sql_registry, _sql_trials
+from loopml.tracking import (
+    _checks,
+    _sql_events,
+    _sql_predictions,
+    _sql_profiles,
+    _sql_registry,
+    _sql_trials,
+)
 from loopml.tracking._base import BaseStore
 from loopml.tracking._engine import (
     WRITE,
@@ -34,6 +41,8 @@ from loopml.tracking._records import (
     CellRecord,
     EventKind,
     FeedbackRecord,
+    ModelEvent,
+    ModelEventKind,
     ModelVersion,
     PredictionRecord,
     RunRecord,
@@ -47,6 +56,7 @@ from loopml.tracking._rows import (
     cell_record,
     cell_row,
     event_record,
+    model_event_record,
     run_record,
     run_row,
     trial_record,
@@ -421,10 +431,11 @@ class SQLStore(BaseStore):
         since: datetime | None = None,
         limit: int | None = None,
         with_feedback: bool = False,
+        version: int | None = None,
     ) -> list[tuple[PredictionRecord, FeedbackRecord | None]]:
         since = _checks.check_listing(since, limit)
         query = _sql_predictions.predictions_query(
-            name, since=since, limit=limit, with_feedback=with_feedback
+            name, since=since, limit=limit, with_feedback=with_feedback, version=version
         )
         with self._tx(f"list predictions of {name!r}") as conn:
             return _sql_predictions.listed(conn, query)
@@ -432,3 +443,44 @@ class SQLStore(BaseStore):
     def count_predictions(self, name: str | None = None) -> int:
         with self._tx("count predictions") as conn:
             return _sql_predictions.count(conn, name)
+
+    def count_feedback(
+        self, name: str, *, since: datetime | None = None, version: int | None = None
+    ) -> int:
+        since = _checks.check_listing(since, None)
+        with self._tx(f"count the labelled predictions of {name!r}") as conn:
+            return _sql_predictions.count_labelled(conn, name, since=since, version=version)
+
+    # -- model events -----------------------------------------------------------------
+    def add_model_event(self, event: ModelEvent) -> int:
+        event = _checks.check_model_event(event)
+        with self._tx(f"add a {event.kind.value} event of {event.name!r}", write=True) as conn:
+            return _sql_events.insert_event(conn, event)
+
+    def list_model_events(
+        self,
+        name: str,
+        *,
+        kinds: Collection[ModelEventKind] | None = None,
+        since: datetime | None = None,
+    ) -> list[ModelEvent]:
+        wanted = _checks.check_kinds(kinds)
+        since = _checks.check_listing(since, None)
+        query = _sql_events.events_query(name, kinds=wanted, since=since)
+        with self._tx(f"list the model events of {name!r}") as conn:
+            return [model_event_record(row) for row in conn.execute(query)]
+
+    def latest_model_event(self, name: str, kind: ModelEventKind) -> ModelEvent | None:
+        _checks.check_kind(kind)
+        with self._tx(f"read the latest {kind.value} event of {name!r}") as conn:
+            return _sql_events.latest(conn, name, kind)
+
+    # -- reference profiles -----------------------------------------------------------
+    def put_profile(self, sha256: str, profile: Mapping[str, Any]) -> None:
+        _checks.check_profile(sha256, profile)
+        with self._tx(f"store the reference profile of {sha256}", write=True) as conn:
+            _sql_profiles.insert_profile(conn, sha256, profile)
+
+    def get_profile(self, sha256: str) -> Mapping[str, Any] | None:
+        with self._tx(f"read the reference profile of {sha256}") as conn:
+            return _sql_profiles.stored_profile(conn, sha256)

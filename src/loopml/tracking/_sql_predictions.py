@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -21,7 +21,14 @@ from loopml.tracking._records import FeedbackRecord, PredictionRecord
 from loopml.tracking._rows import feedback_row, prediction_record, prediction_row
 from loopml.tracking._schema import feedback, predictions
 
-__all__ = ["count", "insert_predictions", "listed", "predictions_query", "upsert_feedback"]
+__all__ = [
+    "count",
+    "count_labelled",
+    "insert_predictions",
+    "listed",
+    "predictions_query",
+    "upsert_feedback",
+]
 
 _KEY = ["request_id", "row"]
 _UPSERT_DIALECTS = ("postgresql", "sqlite")
@@ -91,8 +98,24 @@ def upsert_feedback(
             )
 
 
+def _of_model(name: str, since: datetime | None, version: int | None) -> list[ColumnElement[bool]]:
+    """Return the conditions keeping predictions of ``name``, ``since`` and ``version``."""
+    p = predictions.c
+    conditions = [p.name == name]
+    if since is not None:
+        conditions.append(p.at >= since)
+    if version is not None:
+        conditions.append(p.version == version)
+    return conditions
+
+
 def predictions_query(
-    name: str, *, since: datetime | None, limit: int | None, with_feedback: bool
+    name: str,
+    *,
+    since: datetime | None,
+    limit: int | None,
+    with_feedback: bool,
+    version: int | None = None,
 ) -> Select[Any]:
     """Return the query of ``list_predictions``: newest first, each row with its label."""
     p, f = predictions.c, feedback.c
@@ -101,11 +124,9 @@ def predictions_query(
         select(predictions, f.name.label("fb_name"), f.label.label("fb_label"))
         .add_columns(f.at.label("fb_at"))
         .select_from(joined)
-        .where(p.name == name)
+        .where(*_of_model(name, since, version))
         .order_by(p.at.desc(), p.request_id, p.row)
     )
-    if since is not None:
-        query = query.where(p.at >= since)
     if with_feedback:
         query = query.where(f.at.is_not(None))
     return query if limit is None else query.limit(limit)
@@ -129,4 +150,14 @@ def count(conn: Connection, name: str | None) -> int:
     query = select(func.count()).select_from(predictions)
     if name is not None:
         query = query.where(predictions.c.name == name)
+    return int(conn.scalar(query) or 0)
+
+
+def count_labelled(
+    conn: Connection, name: str, *, since: datetime | None, version: int | None
+) -> int:
+    """Return how many predictions of ``name`` are stored with a label."""
+    p, f = predictions.c, feedback.c
+    labelled = predictions.join(feedback, (f.request_id == p.request_id) & (f.row == p.row))
+    query = select(func.count()).select_from(labelled).where(*_of_model(name, since, version))
     return int(conn.scalar(query) or 0)

@@ -8,4 +8,4 @@ from __future__ import annotations
 
 __all__ = ["HEAD"]
 
-HEAD = "0003"
+HEAD = "0004"

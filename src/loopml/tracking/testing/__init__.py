@@ -11,8 +11,8 @@ yields a fresh, empty store and closes it afterwards::
 
 The tests follow the contract in :mod:`loopml.tracking._base`, one module per part of it:
 runs, liveness, cells and artifacts; trials and abandoned runs; the registry; served
-predictions and their feedback. The builders (``make_run``, ...) give records to store in
-tests of code that uses a store.
+predictions and their feedback; model events and reference profiles. The builders
+(``make_run``, ...) give records to store in tests of code that uses a store.
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ from loopml.tracking.testing._builders import (
     make_artifact,
     make_cell,
     make_feedback,
+    make_model_event,
     make_prediction,
     make_run,
     make_trial,
     running,
 )
+from loopml.tracking.testing._monitoring import MonitoringContract
 from loopml.tracking.testing._predictions import PredictionContract
 from loopml.tracking.testing._registry import RegistryContract
 from loopml.tracking.testing._runs import RunContract
@@ -38,6 +40,7 @@ __all__ = [
     "make_artifact",
     "make_cell",
     "make_feedback",
+    "make_model_event",
     "make_prediction",
     "make_run",
     "make_trial",
@@ -45,5 +48,7 @@ __all__ = [
 ]
 
 
-class StoreContract(RunContract, TrialContract, RegistryContract, PredictionContract):
+class StoreContract(
+    RunContract, TrialContract, RegistryContract, PredictionContract, MonitoringContract
+):
     """Tests every :class:`~loopml.tracking.BaseStore` must pass; needs a ``store`` fixture."""

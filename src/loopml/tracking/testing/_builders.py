@@ -15,6 +15,8 @@ from loopml.tracking._records import (
     CellState,
     FeedbackRecord,
     Lineage,
+    ModelEvent,
+    ModelEventKind,
     PredictionRecord,
     Rung,
     RunRecord,
@@ -30,6 +32,7 @@ __all__ = [
     "make_artifact",
     "make_cell",
     "make_feedback",
+    "make_model_event",
     "make_prediction",
     "make_run",
     "make_trial",
@@ -177,6 +180,26 @@ def make_feedback(
 ) -> FeedbackRecord:
     """Return the label of a served row, learnt ``second`` seconds after a fixed instant."""
     return FeedbackRecord(request_id, row, name, label, T0 + timedelta(seconds=second))
+
+
+def make_model_event(
+    kind: ModelEventKind = ModelEventKind.DRIFT_CHECK,
+    *,
+    name: str = "shop.eu",
+    second: float = 0,
+    **changes: Any,
+) -> ModelEvent:
+    """Return an event of version 3 of ``name``, ``second`` seconds after a fixed instant."""
+    event = ModelEvent(
+        name=name,
+        kind=kind,
+        at=T0 + timedelta(seconds=second),
+        actor="monitor",
+        reason="scheduled check",
+        version=3,
+        data={"psi": {"age": 0.05, "plan": 0.31}, "rows": 5_000, "drifted": ["plan"]},
+    )
+    return dataclasses.replace(event, **changes)
 
 
 def is_utc(moment: datetime | None) -> bool:

@@ -100,6 +100,53 @@ class PredictionContract:
         assert _predictions(store, since=T0 + timedelta(seconds=1), limit=10) == eu[:0:-1]
         assert store.list_predictions("nope") == []
 
+    def test_list_the_predictions_of_one_version(self, store: BaseStore) -> None:
+        v3 = [make_prediction(f"v3-{s}", second=s) for s in range(3)]
+        v4 = [make_prediction(f"v4-{s}", second=s + 0.5, version=4) for s in range(3)]
+        other = make_prediction("us-0", name="shop.us", version=4)
+        store.add_predictions([*v3, *v4, other])
+        store.add_feedback([make_feedback("v4-1"), make_feedback("v3-1")])
+        assert _predictions(store, version=4) == v4[::-1]
+        assert _predictions(store, version=3) == v3[::-1]
+        assert _predictions(store, version=5) == []
+        assert _predictions(store, version=4, since=T0 + timedelta(seconds=1), limit=1) == [v4[2]]
+        labelled = store.list_predictions("shop.eu", version=4, with_feedback=True)
+        assert labelled == [(v4[1], make_feedback("v4-1"))]
+
+    def test_count_feedback_counts_labelled_predictions(self, store: BaseStore) -> None:
+        store.add_predictions(
+            [
+                *(make_prediction("req-1", row, second=row) for row in range(4)),
+                make_prediction("req-2", 0, second=10, version=4),
+                make_prediction("req-3", 0, name="shop.us"),
+            ]
+        )
+        store.add_feedback(
+            [
+                *(make_feedback("req-1", row) for row in (0, 2, 3)),
+                make_feedback("req-1", 3, label="changed", second=90),  # one label per row
+                make_feedback("req-2", 0),
+                make_feedback("req-3", 0, name="shop.us"),
+                make_feedback("req-9", 0),  # its prediction is not stored (yet)
+            ]
+        )
+        assert store.count_feedback("shop.eu") == 4
+        assert store.count_feedback("shop.eu", version=3) == 3
+        assert store.count_feedback("shop.eu", version=4) == 1
+        assert store.count_feedback("shop.eu", since=T0 + timedelta(seconds=2)) == 3
+        assert store.count_feedback("shop.eu", since=T0 + timedelta(seconds=3), version=3) == 1
+        assert store.count_feedback("shop.us") == 1
+        assert store.count_feedback("nope") == 0
+        for since, version in ((None, None), (T0 + timedelta(seconds=2), 3)):
+            listed = store.list_predictions(
+                "shop.eu", since=since, version=version, with_feedback=True
+            )
+            assert store.count_feedback("shop.eu", since=since, version=version) == len(listed)
+        store.add_predictions([make_prediction("req-9", 0)])
+        assert store.count_feedback("shop.eu") == 5
+        with pytest.raises(StoreError, match="`since` must be timezone-aware"):
+            store.count_feedback("shop.eu", since=datetime(2024, 5, 1))
+
     def test_bad_listing_arguments_raise(self, store: BaseStore) -> None:
         with pytest.raises(StoreError, match=r"`limit` must be >= 1, but got 0"):
             store.list_predictions("shop.eu", limit=0)
