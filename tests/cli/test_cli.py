@@ -142,7 +142,7 @@ def test_tuning_from_the_shell(make_project: pytest.FixtureRequest) -> None:
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["run", "--budget", "ten minutes"], "a duration looks like 90s, 10m or 1h30m"),
+        (["run", "--budget", "ten minutes"], "a duration looks like 90s, 10m, 1h30m or 2d"),
         (["run", "--budget", "0s"], "must be > 0"),
         (["run", "--force-dataset", "mars"], "'mars' is not in the spec"),
         (["run", "--force-model", "svm"], "'svm' is not in the spec"),

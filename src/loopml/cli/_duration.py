@@ -1,29 +1,17 @@
-"""Durations as people type them: 90s, 10m, 1h30m, 2h, or plain seconds."""
+"""Durations as people type them on the command line: 90s, 10m, 1h30m, 2d, or seconds."""
 
 from __future__ import annotations
 
-import re
-
 import typer
 
-__all__ = ["parse_duration"]
+from loopml.spec import parse_seconds
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)([hms])")
-_UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0}
+__all__ = ["parse_duration"]
 
 
 def parse_duration(text: str, *, option: str) -> float:
     """Return seconds; raise typer.BadParameter naming ``option`` when ``text`` is not one."""
-    value = text.strip().lower()
     try:
-        seconds = float(value)
-    except ValueError:
-        parts = _PART.findall(value)
-        if not parts or "".join(n + u for n, u in parts) != value:
-            raise typer.BadParameter(
-                f"a duration looks like 90s, 10m or 1h30m, but got {text!r}", param_hint=option
-            ) from None
-        seconds = sum(float(n) * _UNIT[u] for n, u in parts)
-    if seconds <= 0:
-        raise typer.BadParameter(f"must be > 0, but got {text!r}", param_hint=option)
-    return seconds
+        return parse_seconds(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None

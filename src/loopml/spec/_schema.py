@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from loopml.spec._policy import MonitorSpec, UpdateSpec
 from loopml.spec._search import Dimension, PrunerName, SamplerName, TuningSpec
 
 __all__ = [
@@ -210,6 +211,8 @@ class Spec(_Frozen):
     store: str | None = None
     artifacts: str | None = None
     tuning: TuningSpec = Field(default_factory=TuningSpec)
+    monitor: MonitorSpec = Field(default_factory=MonitorSpec)
+    update: UpdateSpec = Field(default_factory=UpdateSpec)
 
     _root: Path = PrivateAttr(default_factory=Path.cwd)
     _file: Path | None = PrivateAttr(default=None)
@@ -274,7 +277,15 @@ class Spec(_Frozen):
 
     @model_serializer(mode="wrap")
     def _omit_unset_tuning(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return _without(handler(self), {"tuning": TuningSpec().model_dump(mode="json")})
+        # Sections added later are dumped only when set, so older specs keep their hash.
+        return _without(
+            handler(self),
+            {
+                "tuning": TuningSpec().model_dump(mode="json"),
+                "monitor": MonitorSpec().model_dump(mode="json"),
+                "update": UpdateSpec().model_dump(mode="json"),
+            },
+        )
 
     def bind(
         self,
