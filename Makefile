@@ -34,6 +34,7 @@ bench: dev
 	$(BIN)/python bench/incremental.py
 	$(BIN)/python bench/pruning.py
 	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/drift.py
 
 lint: dev
 	$(BIN)/ruff check src tests bench examples
