@@ -235,3 +235,21 @@ def test_rerun_in_another_executor_keeps_the_champion(project: Path) -> None:
     }
     first, second = (store.list_cells(run_id=r.run_id) for r in store.list_runs()[::-1])
     assert [c.key for c in first] and {c.key for c in first} == {c.key for c in second}
+
+
+def test_a_run_can_register_challengers_and_leave_the_champions_be(
+    make_project: ProjectFactory,
+) -> None:
+    from loopml.cli import churn_frame
+    from loopml.registry import CHALLENGER, CHAMPION
+
+    root = make_project()
+    store = InMemoryStore()
+    loopml.run(_spec(root), workers=1, store=store)
+    churn_frame(240, seed=5).to_csv(root / "data" / "eu.csv", index=False)
+    result = loopml.run(_spec(root), workers=1, store=store, register_as=CHALLENGER)
+    assert result.champions["eu"].changed and not result.champions["us"].changed
+    assert store.list_aliases("shop.eu")["shop.eu"] == {CHAMPION: 1, CHALLENGER: 2}
+    assert store.list_aliases("shop.us")["shop.us"] == {CHAMPION: 1}
+    registry = Registry(store, ArtifactStore(_spec(root).artifacts_dir))
+    assert registry.profile("shop.eu", 2) is not None

@@ -9,7 +9,7 @@ import pytest
 
 import loopml
 from loopml.errors import AliasConflict, ModelNotFound, RegistryError
-from loopml.registry import CHAMPION, Registry, previous_champion
+from loopml.registry import CHALLENGER, CHAMPION, Registry, previous_champion
 from loopml.tracking import AliasEvent, EventKind
 
 
@@ -94,3 +94,29 @@ def test_load_verifies_the_artifact_hash(registry: Registry, tmp_path: Path) -> 
     path.write_bytes(bytes(data))
     with pytest.raises(loopml.LoopmlError, match="sha256"):
         registry.load("shop.eu")
+
+
+def test_every_registered_version_carries_its_reference_profile(registry: Registry) -> None:
+    profile = registry.profile("shop.eu", 2)
+    assert profile is not None
+    assert list(profile.names) == ["age", "tenure_months", "monthly_fee", "support_tickets", "plan"]
+    assert profile.feature("plan").kind == "categorical"
+    assert profile.feature("age").kind == "numeric"
+    # the answers on the validation rows (a quarter of 220), and the metrics they scored
+    assert profile.prediction is not None and profile.prediction.count == 55
+    assert dict(profile.metrics) == dict(registry.store.get_version("shop.eu", 2).metrics)
+
+
+def test_a_challenger_is_registered_beside_the_champion_and_promoted_by_compare_and_set(
+    registry: Registry,
+) -> None:
+    store = registry.store
+    cell = store.get_cell(store.get_version("shop.eu", 1).cell_id)
+    assert cell is not None
+    version = registry.register("shop.eu", cell, alias=CHALLENGER, reason="retrained")
+    assert store.list_aliases("shop.eu")["shop.eu"] == {CHAMPION: 2, CHALLENGER: 3}
+    with pytest.raises(AliasConflict):  # decided while 1 was champion: stale
+        registry.promote("shop.eu", version.version, expected=1, reason="beat v1")
+    assert store.get_alias("shop.eu", CHAMPION) == 2
+    registry.promote("shop.eu", version.version, expected=2, reason="beat v2")
+    assert store.get_alias("shop.eu", CHAMPION) == 3

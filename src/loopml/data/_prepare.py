@@ -34,7 +34,9 @@ class Prepared:
     ``folds`` score the models. ``final_preprocessor`` with ``X_final``/``y_final`` is what
     the deployable artifact is trained on: the holdout's training rows, or for k-fold every
     row (the folds only estimate the score, as ``GridSearchCV(refit=True)`` does).
-    ``X_raw_final`` are those rows before preprocessing (for the input schema and samples).
+    ``X_raw_final`` are those rows before preprocessing (for the input schema and samples);
+    ``X_raw_valid`` the rows scored, before preprocessing (the holdout; for k-fold every
+    row), whose predictions make the reference the monitor compares served answers with.
     """
 
     dataset: str
@@ -44,6 +46,7 @@ class Prepared:
     X_final: np.ndarray
     y_final: np.ndarray
     X_raw_final: pd.DataFrame
+    X_raw_valid: pd.DataFrame
     seed: int
 
     @property
@@ -122,10 +125,10 @@ def prepare(dataset: Dataset, split: SplitSpec, recipe: PreprocessingSpec) -> Pr
     if len(rows) == 1:
         train = rows[0][0]
         final, X_final, y_final = preprocessor, folds[0].X_train, y[train]
-        X_raw = X.iloc[train]
+        X_raw, X_raw_valid = X.iloc[train], X.iloc[rows[0][1]]
     else:
         final = build_preprocessor(recipe, X)
-        X_final, y_final, X_raw = _dense(final.fit_transform(X, y)), y, X
+        X_final, y_final, X_raw, X_raw_valid = _dense(final.fit_transform(X, y)), y, X, X
     return Prepared(
         dataset=dataset.name,
         task=dataset.task,
@@ -134,6 +137,7 @@ def prepare(dataset: Dataset, split: SplitSpec, recipe: PreprocessingSpec) -> Pr
         X_final=X_final,
         y_final=y_final,
         X_raw_final=X_raw,
+        X_raw_valid=X_raw_valid,
         seed=split.seed,
     )
 

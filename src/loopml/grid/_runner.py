@@ -21,6 +21,7 @@ from typing import Any
 
 from loopml.artifacts import ArtifactStore, input_schema, sample_rows
 from loopml.data import Dataset, Prepared, load_datasets, prepare
+from loopml.errors import ArtifactError
 from loopml.executors import BaseExecutor, get_executor
 from loopml.grid._keys import preparation_key, study_key
 from loopml.grid._lineage import collect_lineage
@@ -29,7 +30,8 @@ from loopml.grid._recorder import Recorder
 from loopml.grid._results import ChampionChange, RunResult
 from loopml.grid._select import best_cell
 from loopml.grid._study import Study, TrialDone
-from loopml.registry import Registry
+from loopml.monitoring import ReferenceProfile, build_profile
+from loopml.registry import CHAMPION, Registry
 from loopml.spec import Spec, check_spec
 from loopml.tracking import (
     ArtifactRecord,
@@ -90,8 +92,13 @@ def run(
     max_trials: int | None = None,
     estimate: Mapping[str, Any] | None = None,
     datasets: Mapping[str, Dataset] | None = None,
+    register_as: str = CHAMPION,
 ) -> RunResult:
     """Run the grid of ``spec``: every dataset x every model x its trials; register champions.
+
+    The best cell of each dataset becomes a new version under the alias ``register_as``:
+    the champion, or a challenger that must still prove itself (``loopml update``), with
+    its reference profile for the monitor.
 
     Everything is validated before any worker starts or anything is written. A trial that
     raises (or whose worker dies) is recorded FAILED with its traceback and the others go
@@ -106,7 +113,7 @@ def run(
     db = open_store(spec, store)
     try:
         recover_abandoned(db, spec.name)
-        driver = _Driver(spec, loaded, db, observer, actor, force or Force())
+        driver = _Driver(spec, loaded, db, observer, actor, force or Force(), register_as)
         return driver.run(workers, budget_seconds, max_trials, estimate)
     finally:
         if owns_store:
@@ -154,8 +161,10 @@ class _Driver:
         observer: RunObserver,
         actor: str | None,
         force: Force,
+        register_as: str = CHAMPION,
     ) -> None:
         self.spec = spec
+        self.register_as = register_as
         self.datasets = datasets
         self.store = store
         self.observer = observer
@@ -422,6 +431,8 @@ class _Driver:
             version = registry.register(
                 registered,
                 best,
+                alias=self.register_as,
+                profile=self._profile(name, best),
                 actor=self.actor,
                 reason=f"best of run {self.run_id[:8]}: {best.model} "
                 f"{primary}={best.metrics.get(primary, float('nan')):.4f}",
@@ -430,6 +441,30 @@ class _Driver:
                 name, registered, version, current.version if current else None, True
             )
         return out
+
+    def _profile(self, dataset: str, cell: CellRecord) -> ReferenceProfile:
+        """Return what the monitor will compare this cell's served rows and answers with."""
+        prepared = self._prepare(dataset)
+        record = self.store.get_artifact(cell.artifact_sha256 or "")
+        if record is None:
+            raise ArtifactError(
+                f"the artifact of cell {dataset}/{cell.model} is not in the store, so it "
+                "cannot be registered; run again with --force to retrain it"
+            )
+        predictions = None
+        try:
+            pipeline = self.artifacts.load(record.uri, sha256=record.sha256)
+            predictions = pipeline.predict(prepared.X_raw_valid)
+        except ArtifactError as exc:
+            # Types loopml does not trust (a user's own estimator): the inputs are still
+            # profiled; only the drift of the answers goes unwatched.
+            log.warning("%s/%s: answers not profiled: %s", dataset, cell.model, exc)
+        return build_profile(
+            prepared.X_raw_final,
+            predictions=predictions,
+            metrics=cell.metrics,
+            seed=prepared.seed,
+        )
 
     def _same_work(self, cell_id: str, cell: CellRecord) -> bool:
         champion_cell = self.store.get_cell(cell_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from loopml.registry._registry import (
+    CHALLENGER,
     CHAMPION,
     ModelSummary,
     Registry,
@@ -10,4 +11,11 @@ from loopml.registry._registry import (
     previous_champion,
 )
 
-__all__ = ["CHAMPION", "ModelSummary", "Registry", "default_actor", "previous_champion"]
+__all__ = [
+    "CHALLENGER",
+    "CHAMPION",
+    "ModelSummary",
+    "Registry",
+    "default_actor",
+    "previous_champion",
+]

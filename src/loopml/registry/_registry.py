@@ -6,15 +6,19 @@ import getpass
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loopml.artifacts import ArtifactStore
 from loopml.errors import ModelNotFound, RegistryError
 from loopml.tracking import AliasEvent, BaseStore, CellRecord, EventKind, ModelVersion
 
-__all__ = ["CHAMPION", "ModelSummary", "Registry", "default_actor"]
+if TYPE_CHECKING:  # the statistics (scipy) load only where profiles are read
+    from loopml.monitoring import ReferenceProfile
+
+__all__ = ["CHALLENGER", "CHAMPION", "ModelSummary", "Registry", "default_actor"]
 
 CHAMPION = "champion"
+CHALLENGER = "challenger"
 
 
 def default_actor() -> str:
@@ -50,36 +54,58 @@ class Registry:
         return None if version is None else self.store.get_version(name, version)
 
     def register(
-        self, name: str, cell: CellRecord, *, actor: str | None = None, reason: str
+        self,
+        name: str,
+        cell: CellRecord,
+        *,
+        alias: str = CHAMPION,
+        profile: ReferenceProfile | None = None,
+        actor: str | None = None,
+        reason: str,
     ) -> ModelVersion:
-        """Register the cell's artifact as the next version of ``name`` and make it champion.
+        """Register the cell's artifact as the next version of ``name``, under ``alias``.
 
-        Compare-and-set: if another process moves the champion between our read and our
-        write, AliasConflict is raised and no version is created.
+        ``alias`` is the champion unless the version must first prove itself (a
+        challenger). ``profile``, the reference the monitor compares served rows with, is
+        stored before the version exists, so no version is ever without it. Compare-and-set:
+        if another process moves the alias between our read and our write, AliasConflict
+        is raised and no version is created.
         """
         if cell.artifact_sha256 is None:
             raise RegistryError(
                 f"cell {cell.dataset}/{cell.model} has no artifact (state {cell.state.value}), "
                 "so it cannot be registered"
             )
-        expected = self.store.get_alias(name, CHAMPION)
+        if profile is not None:
+            self.store.put_profile(cell.artifact_sha256, profile.to_json())
+        expected = self.store.get_alias(name, alias)
         return self.store.register_version(
             name=name,
             cell_id=cell.cell_id,
             artifact_sha256=cell.artifact_sha256,
             metrics=dict(cell.metrics),
-            alias=CHAMPION,
+            alias=alias,
             expected=expected,
             actor=actor or default_actor(),
             reason=reason,
         )
 
     def promote(
-        self, name: str, version: int, *, actor: str | None = None, reason: str = "promoted by hand"
+        self,
+        name: str,
+        version: int,
+        *,
+        expected: int | None = None,
+        actor: str | None = None,
+        reason: str = "promoted by hand",
     ) -> AliasEvent:
-        """Move the champion to ``version`` (which must exist) by compare-and-set."""
+        """Move the champion to ``version`` (which must exist) by compare-and-set.
+
+        ``expected`` is the champion the caller's decision was based on; if the alias has
+        moved since, AliasConflict is raised and nothing changes. None: the champion now.
+        """
         self.require_model(name)
-        current = self.store.get_alias(name, CHAMPION)
+        current = self.store.get_alias(name, CHAMPION) if expected is None else expected
         if current == version:
             raise RegistryError(f"version {version} of {name!r} is already the champion")
         return self.store.set_alias(
@@ -150,6 +176,13 @@ class Registry:
         if record is None:
             raise ModelNotFound(f"version {version} of {name!r} has no artifact record")
         return self.artifacts.load(record.uri, sha256=record.sha256, extra_trusted=extra_trusted)
+
+    def profile(self, name: str, version: int) -> ReferenceProfile | None:
+        """Return the reference profile of a version, or None if it was registered without."""
+        from loopml.monitoring import ReferenceProfile
+
+        document = self.store.get_profile(self.store.get_version(name, version).artifact_sha256)
+        return None if document is None else ReferenceProfile.from_json(document)
 
     def require_model(self, name: str) -> None:
         """Raise ModelNotFound, listing the registered models, unless `name` is one."""
