@@ -9,15 +9,23 @@ labelled rows neither trained on, and promotes by compare-and-set. Every decisio
 
 from __future__ import annotations
 
-from loopml.policy._health import Health, Performance, check_health, record_health
+from loopml.policy._guard import GuardOutcome, guard_champion
+from loopml.policy._health import Health, Performance, check_health, record_health, score_window
+from loopml.policy._update import UpdateOutcome, dataset_of, update_model
 from loopml.policy._window import ServedWindow, describe_window, read_window
 
 __all__ = [
+    "GuardOutcome",
     "Health",
     "Performance",
     "ServedWindow",
+    "UpdateOutcome",
     "check_health",
+    "dataset_of",
     "describe_window",
+    "guard_champion",
     "read_window",
     "record_health",
+    "score_window",
+    "update_model",
 ]

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from loopml.errors import ModelNotFound
+import numpy as np
+
+from loopml.errors import InputError, ModelNotFound
 from loopml.monitoring import (
     DriftReport,
     DriftSettings,
@@ -21,7 +23,14 @@ from loopml.registry import Registry, default_actor
 from loopml.spec import Spec, metric_task
 from loopml.tracking import ModelEvent, ModelEventKind, ModelVersion
 
-__all__ = ["Health", "Performance", "check_health", "record_health", "score_window"]
+__all__ = [
+    "Health",
+    "Performance",
+    "check_health",
+    "record_health",
+    "score_version",
+    "score_window",
+]
 
 
 @dataclass(frozen=True)
@@ -173,6 +182,39 @@ def score_window(spec: Spec, window: ServedWindow) -> dict[str, float]:
         probabilities=window.probabilities if task == "classification" else None,
     )
     return dict(scores)
+
+
+def score_version(
+    spec: Spec, registry: Registry, name: str, version: int, window: ServedWindow
+) -> float:
+    """Return a version's primary metric on the window's labelled rows, predicted afresh.
+
+    The window's logged answers are ignored: this says how *that* version would have
+    done on the same rows (a challenger on a holdout, an old champion on a new one's).
+    """
+    pipeline = registry.load(name, version)
+    task = metric_task(spec.metrics.primary) or "classification"
+    predictions = pipeline.predict(window.features)
+    probabilities = None
+    if task == "classification" and hasattr(pipeline, "predict_proba"):
+        classes = [str(c) for c in pipeline.classes_]
+        probabilities = [
+            dict(zip(classes, map(float, row), strict=True))
+            for row in np.asarray(pipeline.predict_proba(window.features))
+        ]
+    scores = realized_metrics(
+        [spec.metrics.primary],
+        task=task,
+        y_true=window.labels,
+        y_pred=list(predictions),
+        probabilities=probabilities,
+    )
+    if spec.metrics.primary not in scores:
+        raise InputError(
+            f"{spec.metrics.primary} cannot be computed on the labelled rows of {name} v{version}: "
+            f"{scores.notes.get(spec.metrics.primary, 'no reason given')}"
+        )
+    return float(scores[spec.metrics.primary])
 
 
 def _performance(spec: Spec, champion: ModelVersion, labelled: ServedWindow) -> Performance:

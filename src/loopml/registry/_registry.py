@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from loopml.artifacts import ArtifactStore
-from loopml.errors import ModelNotFound, RegistryError
+from loopml.errors import AliasConflict, ModelNotFound, RegistryError
 from loopml.tracking import AliasEvent, BaseStore, CellRecord, EventKind, ModelVersion
 
 if TYPE_CHECKING:  # the statistics (scipy) load only where profiles are read
@@ -78,17 +78,26 @@ class Registry:
             )
         if profile is not None:
             self.store.put_profile(cell.artifact_sha256, profile.to_json())
-        expected = self.store.get_alias(name, alias)
-        return self.store.register_version(
-            name=name,
-            cell_id=cell.cell_id,
-            artifact_sha256=cell.artifact_sha256,
-            metrics=dict(cell.metrics),
-            alias=alias,
-            expected=expected,
-            actor=actor or default_actor(),
-            reason=reason,
-        )
+        # A champion moved by someone else since our read is a conflict the caller must
+        # see; a challenger alias only marks the latest candidate, so we read again.
+        attempts = 1 if alias == CHAMPION else 5
+        while True:
+            attempts -= 1
+            expected = self.store.get_alias(name, alias)
+            try:
+                return self.store.register_version(
+                    name=name,
+                    cell_id=cell.cell_id,
+                    artifact_sha256=cell.artifact_sha256,
+                    metrics=dict(cell.metrics),
+                    alias=alias,
+                    expected=expected,
+                    actor=actor or default_actor(),
+                    reason=reason,
+                )
+            except AliasConflict:
+                if attempts == 0:
+                    raise
 
     def promote(
         self,
