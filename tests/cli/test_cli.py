@@ -10,19 +10,13 @@ import pytest
 from typer.testing import CliRunner
 
 from loopml.cli import app
+from tests.cli.shell import run_cli
 
 runner = CliRunner()
 
 
 def _ok(*args: str, cwd: Path) -> str:
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        result = runner.invoke(app, list(args))
-    finally:
-        os.chdir(old)
-    assert result.exit_code == 0, result.output
-    return result.output
+    return run_cli(*args, cwd=cwd)
 
 
 def test_project_commands_end_to_end(project: Path) -> None:

@@ -110,7 +110,8 @@ def test_the_guard_rolls_back_a_champion_that_does_worse_live(registry: Registry
     assert registry.store.get_alias(NAME, CHAMPION) == 2
     guard = registry.store.latest_model_event(NAME, ModelEventKind.GUARD)
     assert guard is not None and guard.version == 3 and guard.data["rolled_back"] is True
-    assert registry.store.list_events(NAME)[-1].to_version == 2
+    last = registry.store.list_events(NAME)[-1]
+    assert (last.kind.value, last.to_version) == ("rollback", 2)
 
 
 def test_two_updates_at_once_promote_once_and_the_loser_records_it(

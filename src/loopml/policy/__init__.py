@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from loopml.policy._guard import GuardOutcome, guard_champion
 from loopml.policy._health import Health, Performance, check_health, record_health, score_window
+from loopml.policy._timeline import TimelineEntry, timeline
 from loopml.policy._update import UpdateOutcome, dataset_of, update_model
 from loopml.policy._window import ServedWindow, describe_window, read_window
 
@@ -19,6 +20,7 @@ __all__ = [
     "Health",
     "Performance",
     "ServedWindow",
+    "TimelineEntry",
     "UpdateOutcome",
     "check_health",
     "dataset_of",
@@ -27,5 +29,6 @@ __all__ = [
     "read_window",
     "record_health",
     "score_window",
+    "timeline",
     "update_model",
 ]

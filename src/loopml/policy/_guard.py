@@ -10,7 +10,7 @@ champion goes back, and the timeline says why. Each promotion is judged once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from loopml.errors import AliasConflict
@@ -19,7 +19,7 @@ from loopml.policy._health import score_version, score_window
 from loopml.policy._window import read_window
 from loopml.registry import Registry
 from loopml.spec import Spec
-from loopml.tracking import ModelEvent, ModelEventKind
+from loopml.tracking import EventKind, ModelEvent, ModelEventKind
 
 __all__ = ["GuardOutcome", "guard_champion"]
 
@@ -105,7 +105,14 @@ def guard_champion(
         )
     reason = f"rolled back to v{previous}: {numbers}"
     try:
-        registry.promote(name, previous, expected=champion.version, actor=actor, reason=reason)
+        registry.promote(
+            name,
+            previous,
+            expected=champion.version,
+            actor=actor,
+            reason=reason,
+            kind=EventKind.ROLLBACK,
+        )
     except AliasConflict as exc:  # someone moved it meanwhile: their decision stands
         reason = f"did not roll back, the champion moved meanwhile: {exc}"
         _guard_event(registry, name, champion.version, now, actor, reason, data, False)
@@ -147,7 +154,7 @@ def _guard_event(
         ModelEvent(
             name=name,
             kind=ModelEventKind.GUARD,
-            at=at,
+            at=max(at, datetime.now(UTC)),  # as _update's events
             actor=actor,
             reason=reason,
             version=version,

@@ -328,6 +328,9 @@ def _event(
     version: int | None,
     data: Mapping[str, Any],
 ) -> None:
+    # Stamped when it happened (a retrain takes a while), so that the timeline orders it
+    # right among the alias moves; a decision "as of" a later time keeps that time.
+    at = max(at, datetime.now(UTC))
     registry.store.add_model_event(
         ModelEvent(
             name=name, kind=kind, at=at, actor=actor, reason=reason, version=version, data=data

@@ -107,11 +107,13 @@ class Registry:
         expected: int | None = None,
         actor: str | None = None,
         reason: str = "promoted by hand",
+        kind: EventKind = EventKind.PROMOTE,
     ) -> AliasEvent:
         """Move the champion to ``version`` (which must exist) by compare-and-set.
 
         ``expected`` is the champion the caller's decision was based on; if the alias has
         moved since, AliasConflict is raised and nothing changes. None: the champion now.
+        ``kind`` is how the move is recorded: ROLLBACK when it goes back to an older one.
         """
         self.require_model(name)
         current = self.store.get_alias(name, CHAMPION) if expected is None else expected
@@ -122,7 +124,7 @@ class Registry:
             alias=CHAMPION,
             version=version,
             expected=current,
-            kind=EventKind.PROMOTE,
+            kind=kind,
             actor=actor or default_actor(),
             reason=reason,
         )

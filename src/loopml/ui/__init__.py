@@ -13,6 +13,7 @@ from loopml.ui._tables import (
     runs_table,
     versions_table,
 )
+from loopml.ui._timeline import timeline_table, update_table
 
 __all__ = [
     "ProgressObserver",
@@ -22,7 +23,9 @@ __all__ = [
     "plan_table",
     "run_detail_table",
     "runs_table",
+    "timeline_table",
     "to_json",
     "to_plain",
+    "update_table",
     "versions_table",
 ]
