@@ -83,7 +83,7 @@ def test_a_challenger_that_does_not_beat_the_margin_is_not_promoted(registry: Re
     _serve(registry, 600, seed=43, flip=True)
     outcome = update_model(spec, registry, NAME, workers=1)
     assert outcome.action == "kept" and outcome.reason.startswith("kept the champion: ")
-    assert "needs +0.9000" in outcome.reason
+    assert "(to win: +0.9000 or more)" in outcome.reason
     assert registry.store.get_alias(NAME, CHAMPION) == 2
     assert registry.store.get_alias(NAME, "challenger") == 3
 

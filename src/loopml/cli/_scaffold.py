@@ -58,8 +58,16 @@ metrics:
 """
 
 
-def churn_frame(n: int = 600, *, seed: int = 0, shift: float = 0.0) -> pd.DataFrame:
-    """Return a synthetic customer-churn table with numeric, categorical and missing values."""
+def churn_frame(
+    n: int = 600, *, seed: int = 0, shift: float = 0.0, concept: float = 0.0
+) -> pd.DataFrame:
+    """Return a synthetic customer-churn table with numeric, categorical and missing values.
+
+    ``shift`` moves the customers (older, newer, more support tickets): covariate drift.
+    ``concept`` (0 to 1) changes why they churn, from support trouble to price: at 1 a
+    ticket answered well keeps a customer, and the fee decides. The inputs alone do not
+    show it; only the labels that come back do.
+    """
     rng = np.random.default_rng(seed)
     plan = rng.choice(["basic", "pro", "team"], size=n, p=[0.5, 0.35, 0.15])
     age = rng.normal(40 + shift * 5, 12, n).clip(18, 90).round()
@@ -69,6 +77,9 @@ def churn_frame(n: int = 600, *, seed: int = 0, shift: float = 0.0) -> pd.DataFr
     ).round(2)
     tickets = rng.poisson(1.5 + shift, n)
     logit = -1.0 + 0.6 * tickets - 0.05 * tenure + 0.02 * (monthly - 40) - 0.01 * (age - 40)
+    if concept:
+        price = -0.8 - 0.5 * (tickets - 1.5) - 0.02 * (tenure - 24) + 0.06 * (monthly - 40)
+        logit = (1 - concept) * logit + concept * price
     churned = rng.random(n) < 1 / (1 + np.exp(-logit))
     frame = pd.DataFrame(
         {

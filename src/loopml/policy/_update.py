@@ -292,7 +292,7 @@ def _challenge(
     verdict = (
         f"challenger v{challenger} {metric} {new:.4f} vs champion v{champion.version} "
         f"{old:.4f} on {len(holdout)} recent labelled rows neither trained on "
-        f"(needs +{needed:.4f})"
+        f"(to win: +{needed:.4f} or more)"
     )
     common: dict[str, Any] = {"health": health, "guard": guard, "challenger": challenger}
     if not beats:
