@@ -1,11 +1,12 @@
 """The `loopml` command line: a thin layer over the Python API.
 
-Exit codes: 0 ok, 1 cells failed in the run (or another loopml error), 2 bad usage or spec.
+Exit codes: 0 ok, 1 cells failed in the run (or another loopml error), 2 bad usage or spec,
+3 `loopml monitor` raised an alert.
 """
 
 from __future__ import annotations
 
-from loopml.cli import _history, _models, _project, _serve  # noqa: F401 - they register commands
+from loopml.cli import _history, _models, _monitor, _project, _serve  # noqa: F401 - they register commands
 from loopml.cli._app import app
 from loopml.cli._scaffold import churn_frame, scaffold
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from loopml.ui._json import to_json, to_plain
+from loopml.ui._monitor_tables import drift_table, health_view
 from loopml.ui._progress import ProgressObserver
 from loopml.ui._tables import (
     events_table,
@@ -16,7 +17,9 @@ from loopml.ui._tables import (
 
 __all__ = [
     "ProgressObserver",
+    "drift_table",
     "events_table",
+    "health_view",
     "leaderboard_table",
     "models_table",
     "plan_table",
