@@ -153,3 +153,13 @@ def test_an_unknown_model_exits_1_with_the_registry_message(root: Path) -> None:
     spec = loopml.load_spec(root)
     with grid.open_store(spec) as store:
         assert store.list_model_events(NAME) == []  # nothing was checked
+
+
+def test_html_writes_the_report_and_says_where(root: Path, traffic: Traffic) -> None:
+    traffic(800, seed=37, shift=2.0, labelled=False)
+    page = root / "reports" / "monitor.html"
+    result = _monitor(root, "--html", str(page))
+    assert result.exit_code == 3
+    assert f"report written to {page}" in " ".join(result.output.split())
+    text = page.read_text()
+    assert text.startswith("<!doctype html>") and "drifted distributions" in text

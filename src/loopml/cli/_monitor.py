@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from loopml import grid
 from loopml.cli._app import JsonOption, SpecOption, app, friendly, make_console, make_registry
@@ -39,6 +40,15 @@ def monitor(
         ),
     ] = None,
     as_json: JsonOption = False,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            help="Also write a self-contained HTML page with plots to this file.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Check drift and realized performance of each champion; record the check.
 
@@ -54,7 +64,12 @@ def monitor(
             health = check_health(spec, registry, name, window=span)
             record_health(registry, health)
             healths.append(health)
-    _show(healths, as_json=as_json)
+        if html is not None:
+            # The report's charts load matplotlib: only when a report is asked for.
+            from loopml.ui import gather_report, write_report
+
+            write_report(html, [gather_report(registry, h, window=span) for h in healths])
+    _show(healths, as_json=as_json, html=html)
     if any(h.alert for h in healths):
         raise typer.Exit(ALERT_EXIT_CODE)
 
@@ -71,7 +86,7 @@ def _targets(spec: Spec, registry: Registry, names: list[str]) -> list[str]:
     ]
 
 
-def _show(healths: list[Health], *, as_json: bool) -> None:
+def _show(healths: list[Health], *, as_json: bool, html: Path | None) -> None:
     if as_json:
         typer.echo(to_json([h.to_json() for h in healths]))
         return
@@ -81,3 +96,5 @@ def _show(healths: list[Health], *, as_json: bool) -> None:
     for health in healths:
         console.print(health_view(health))
         console.print()
+    if html is not None:
+        console.print(f"report written to {escape(str(html))}")
