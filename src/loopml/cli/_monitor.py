@@ -26,6 +26,7 @@ def monitor(
         list[str] | None,
         typer.Argument(
             help="Registered models to check (default: every champion of the pipeline).",
+            metavar="NAME",
             show_default=False,
         ),
     ] = None,
@@ -36,6 +37,7 @@ def monitor(
             "--window",
             help="The last N served rows (1000) or a time span (90m, 24h, 7d); "
             "default: the spec's monitor.window.",
+            metavar="ROWS|SPAN",
             show_default=False,
         ),
     ] = None,
