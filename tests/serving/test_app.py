@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from loopml.cli import churn_frame
 from loopml.errors import StoreError
 from loopml.registry import Registry
 from loopml.serving._app import ServeConfig, create_app
-from loopml.tracking import InMemoryStore
+from loopml.tracking import InMemoryStore, ModelEvent, ModelEventKind
 
 NAME = "shop.eu"
 
@@ -51,9 +52,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> tuple[InMemoryStore, Pat
 
 def _client(served: Any, tmp_path: Path, **options: Any) -> TestClient:
     store, artifacts, _ = served
-    config = ServeConfig(
-        artifacts_root=artifacts, spill_path=tmp_path / "spill.jsonl", poll_seconds=3600, **options
-    )
+    options.setdefault("poll_seconds", 3600)
+    config = ServeConfig(artifacts_root=artifacts, spill_path=tmp_path / "spill.jsonl", **options)
     return TestClient(create_app(config, store))
 
 
@@ -284,3 +284,68 @@ def test_predictions_spill_while_the_store_is_down_and_arrive_when_it_returns(
         up.set()
         _until(lambda: store.count_predictions(NAME) == before + 12)
         assert _metric(c, "loopml_prediction_log_dropped") == 0
+
+
+def _check(at: datetime, share: float | None, realized: float | None) -> ModelEvent:
+    """A drift-check event as `loopml monitor` records it (Health.summary())."""
+    return ModelEvent(
+        name=NAME,
+        kind=ModelEventKind.DRIFT_CHECK,
+        at=at,
+        actor="cron@test",
+        reason="test",
+        version=2,
+        data={
+            "window": "last 1000 rows",
+            "rows": 800,
+            "share": share,
+            "dataset_drift": share is not None and share >= 0.3,
+            "drifted": [],
+            "performance": {"metric": "accuracy", "reference": 0.8, "realized": realized},
+            "alerts": [],
+        },
+    )
+
+
+def _gauges(client: TestClient) -> dict[str, str]:
+    names = ("loopml_drift_share{", "loopml_dataset_drift{", "loopml_realized_metric{")
+    return {
+        line.rsplit(" ", 1)[0]: line.rsplit(" ", 1)[1]
+        for line in client.get("/metrics").text.splitlines()
+        if line.startswith(names)
+    }
+
+
+def test_metrics_show_the_latest_drift_check_and_survive_a_store_failure(
+    served: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = served[0]
+    now = datetime.now(UTC)
+    share = 'loopml_drift_share{model="shop.eu"}'
+    drift = 'loopml_dataset_drift{model="shop.eu"}'
+    realized = 'loopml_realized_metric{metric="accuracy",model="shop.eu"}'
+    with _client(served, tmp_path, poll_seconds=0.02) as c:
+        store.add_model_event(_check(now, share=0.6, realized=0.71))
+        _until(lambda: _gauges(c).get(share) == "0.6")
+        assert _gauges(c) == {share: "0.6", drift: "1.0", realized: "0.71"}
+
+        store.add_model_event(_check(now + timedelta(minutes=5), share=None, realized=None))
+        assert c.post("/admin/reload").status_code == 200
+        assert _gauges(c) == {share: "NaN", drift: "0.0", realized: "NaN"}  # no verdict
+
+        calls = []
+
+        def down(name: str, kind: ModelEventKind) -> None:
+            calls.append(name)
+            raise StoreError("the tracking store at test:// cannot read events: it is down")
+
+        monkeypatch.setattr(store, "latest_model_event", down)
+        store.add_model_event(_check(now + timedelta(minutes=10), share=0.1, realized=0.8))
+        _until(lambda: len(calls) >= 3)  # the poller kept polling
+        assert c.post("/admin/reload").status_code == 200
+        assert _gauges(c) == {share: "NaN", drift: "0.0", realized: "NaN"}  # the last values
+        assert c.post(f"/models/{NAME}/predict", json={"rows": served[2]}).status_code == 200
+
+        monkeypatch.undo()
+        _until(lambda: _gauges(c).get(share) == "0.1")
+        assert _gauges(c) == {share: "0.1", drift: "0.0", realized: "0.8"}

@@ -16,16 +16,15 @@ not pay.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from loopml._files import write_atomically
 from loopml.artifacts._canonical import canonicalize
 from loopml.errors import ArtifactError
 
@@ -173,23 +172,8 @@ def _read(path: Path) -> bytes:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a synced temp file and a rename; leave no temp file."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # O_EXCL: never share a temp file with a concurrent writer. 0o666 lets the umask
-            # decide, so a server running as another user can read what training wrote.
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
-                file.flush()
-                # Without it a crash soon after the rename can leave an empty file in place.
-                os.fsync(file.fileno())
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
+        write_atomically(path, data)
     except OSError as exc:
         raise ArtifactError(
             f"cannot write artifact {path}: {exc}. Check free space and permissions"

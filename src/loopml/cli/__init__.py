@@ -9,6 +9,7 @@ from __future__ import annotations
 from loopml.cli import (  # noqa: F401 - they register commands
     _history,
     _models,
+    _monitor,
     _project,
     _serve,
     _update,

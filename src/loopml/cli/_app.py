@@ -11,7 +11,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from loopml.artifacts import ArtifactStore
 from loopml.errors import LoopmlError
+from loopml.registry import Registry
+from loopml.spec import Spec
+from loopml.tracking import BaseStore
 
 __all__ = [
     "JsonOption",
@@ -20,6 +24,7 @@ __all__ = [
     "app",
     "friendly",
     "make_console",
+    "make_registry",
     "models_app",
     "runs_app",
 ]
@@ -51,6 +56,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def make_console() -> Console:
     return Console(highlight=False, soft_wrap=True)
+
+
+def make_registry(spec: Spec, store: BaseStore) -> Registry:
+    """Return the registry of ``spec``'s models in ``store``."""
+    return Registry(store, ArtifactStore(spec.artifacts_dir))
 
 
 def friendly(fn: F) -> F:

@@ -1,4 +1,4 @@
-"""Durations as people type them on the command line: 90s, 10m, 1h30m, 2d, or seconds."""
+"""Durations and windows as people type them on the command line: 90s, 10m, 1h30m, 2d, 1000."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import typer
 
 from loopml.spec import parse_seconds
 
-__all__ = ["parse_duration"]
+__all__ = ["parse_duration", "parse_window"]
 
 
 def parse_duration(text: str, *, option: str) -> float:
@@ -15,3 +15,19 @@ def parse_duration(text: str, *, option: str) -> float:
         return parse_seconds(text)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=option) from None
+
+
+def parse_window(text: str, *, option: str) -> int | float:
+    """Return a window: rows (an int) for ``1000``, seconds (a float) for ``24h``.
+
+    Raise typer.BadParameter naming ``option`` when ``text`` is neither.
+    """
+    if text.strip().isdigit():
+        rows = int(text)
+        if rows < 1:
+            raise typer.BadParameter(
+                f"a window is a number of rows >= 1 or a time span such as 24h, but got {text!r}",
+                param_hint=option,
+            )
+        return rows
+    return parse_duration(text, option=option)

@@ -8,27 +8,21 @@ from typing import Annotated
 import typer
 
 from loopml import grid
-from loopml.artifacts import ArtifactStore
 from loopml.cli._app import (
     JsonOption,
     SpecOption,
     friendly,
     make_console,
+    make_registry,
     models_app,
 )
-from loopml.registry import Registry
-from loopml.spec import Spec, load_spec
-from loopml.tracking import BaseStore
+from loopml.spec import load_spec
 from loopml.ui import (
     events_table,
     models_table,
     to_json,
     versions_table,
 )
-
-
-def _registry(spec: Spec, store: BaseStore) -> Registry:
-    return Registry(store, ArtifactStore(spec.artifacts_dir))
 
 
 @models_app.callback(invoke_without_command=True)
@@ -41,7 +35,7 @@ def models(
         return
     spec = load_spec(spec_path)
     with grid.open_store(spec) as store:
-        summaries = _registry(spec, store).models()
+        summaries = make_registry(spec, store).models()
     if as_json:
         typer.echo(to_json(summaries))
     else:
@@ -56,7 +50,7 @@ def models_show(
     """List every version of a model, its aliases and its alias history."""
     spec = load_spec(spec_path)
     with grid.open_store(spec) as store:
-        registry = _registry(spec, store)
+        registry = make_registry(spec, store)
         registry.require_model(name)
         versions = store.list_versions(name)
         aliases = store.list_aliases(name).get(name, {})
@@ -80,7 +74,7 @@ def models_promote(
     """Make VERSION the champion of NAME."""
     spec = load_spec(spec_path)
     with grid.open_store(spec) as store:
-        event = _registry(spec, store).promote(name, version, reason=reason)
+        event = make_registry(spec, store).promote(name, version, reason=reason)
     make_console().print(
         f"champion of {name}: v{event.from_version} -> [bold green]v{event.to_version}[/]"
     )
@@ -96,7 +90,7 @@ def models_rollback(
     """Move the champion of NAME back to the version it held before."""
     spec = load_spec(spec_path)
     with grid.open_store(spec) as store:
-        event = _registry(spec, store).rollback(name, reason=reason)
+        event = make_registry(spec, store).rollback(name, reason=reason)
     make_console().print(
         f"champion of {name}: v{event.from_version} -> [bold yellow]v{event.to_version}[/] "
         "(rolled back)"

@@ -12,6 +12,7 @@ Pure statistics: nothing here reads or writes a store.
 
 from __future__ import annotations
 
+from loopml.monitoring._columns import level_counts
 from loopml.monitoring._drift import drift_report
 from loopml.monitoring._performance import RealizedMetrics, metric_dropped, realized_metrics
 from loopml.monitoring._profile import FeatureProfile, ReferenceProfile, build_profile
@@ -27,6 +28,7 @@ __all__ = [
     "ReferenceProfile",
     "build_profile",
     "drift_report",
+    "level_counts",
     "metric_dropped",
     "realized_metrics",
 ]

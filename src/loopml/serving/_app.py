@@ -4,6 +4,7 @@ Three protocols share one set of loaded models: loopml's own ``/models/{name}/pr
 MLflow's ``/invocations`` and the Open Inference Protocol's ``/v2``. Alias moves are
 picked up by polling the store (and ``POST /admin/reload``): a new version is loaded
 beside the old one, verified, then swapped in; if it fails, the old one keeps serving.
+The poll also copies each model's latest drift check (``loopml monitor``) into gauges.
 Every served row goes to the prediction log, off the request path.
 """
 
@@ -29,7 +30,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from loopml._version import __version__
 from loopml.artifacts import ArtifactStore
-from loopml.errors import LoopmlError, ModelNotFound
+from loopml.errors import LoopmlError, ModelNotFound, StoreError
 from loopml.registry import Registry
 from loopml.serving._batcher import MicroBatcher, Prediction
 from loopml.serving._guard import BodyLimit, TokenGuard
@@ -45,7 +46,7 @@ from loopml.serving._protocols import (
     v2_rows,
 )
 from loopml.serving._slots import LoadedModel, ModelSlots
-from loopml.tracking import BaseStore, FeedbackRecord, PredictionRecord
+from loopml.tracking import BaseStore, FeedbackRecord, ModelEventKind, PredictionRecord
 
 __all__ = ["ServeConfig", "create_app"]
 
@@ -104,10 +105,27 @@ class _Server:
             self.metrics.served_version.labels(name).set(model.version)
         for name, failures in self.slots.load_failures.items():
             self.metrics.swap_failures.labels(name).set(failures)
+        self.read_drift_checks()
         return [
             {"model": c.name, "from": c.from_version, "to": c.to_version, "error": c.error}
             for c in changes
         ]
+
+    def read_drift_checks(self) -> None:
+        """Set the drift gauges from each served model's latest drift check.
+
+        When the store fails, the gauges keep their last values until the next poll.
+        """
+        for name in self.slots.served():
+            try:
+                event = self.store.latest_model_event(name, ModelEventKind.DRIFT_CHECK)
+            except StoreError:
+                log.warning(
+                    "reading the drift checks failed; gauges keep their values", exc_info=True
+                )
+                return
+            if event is not None:
+                self.metrics.set_drift_check(name, event.data)
 
     async def predict(
         self, name: str, payload_rows: Any, protocol: str, version: int | None = None
@@ -468,7 +486,7 @@ def _v2_input_type(column: dict[str, Any]) -> str:
 
 
 async def _poll(server: _Server) -> None:
-    """Pick up alias moves: sync every ``poll_seconds`` until cancelled."""
+    """Pick up alias moves and drift checks: sync every ``poll_seconds`` until cancelled."""
     while True:
         await asyncio.sleep(server.config.poll_seconds)
         try:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = ["ServerMetrics"]
 
 
 class ServerMetrics:
-    """Requests, errors, latency, batch sizes, rejections, swaps and prediction-log health."""
+    """Requests, errors, latency, batch sizes, swaps, prediction log, and drift checks.
+
+    The drift gauges repeat each served model's latest drift-check event, which
+    ``loopml monitor`` records: the server reads them, it never computes drift itself.
+    """
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -69,3 +77,45 @@ class ServerMetrics:
             "Prediction records lost (even the spill failed)",
             registry=r,
         )
+        self.drift_share = Gauge(
+            "loopml_drift_share",
+            "Drifted share of the features at the latest drift check (NaN: no verdict)",
+            ["model"],
+            registry=r,
+        )
+        self.dataset_drift = Gauge(
+            "loopml_dataset_drift",
+            "1 when the latest drift check found dataset drift, else 0",
+            ["model"],
+            registry=r,
+        )
+        self.realized_metric = Gauge(
+            "loopml_realized_metric",
+            "The primary metric on labelled served rows at the latest drift check "
+            "(NaN: too few labels yet)",
+            ["model", "metric"],
+            registry=r,
+        )
+        self._metric_of: dict[str, str] = {}
+
+    def set_drift_check(self, model: str, data: Mapping[str, Any]) -> None:
+        """Set the drift gauges of ``model`` from a drift-check event's ``data``."""
+        self.drift_share.labels(model).set(_number(data.get("share")))
+        self.dataset_drift.labels(model).set(1 if data.get("dataset_drift") is True else 0)
+        performance = data.get("performance")
+        if not isinstance(performance, Mapping) or not isinstance(performance.get("metric"), str):
+            return
+        metric = performance["metric"]
+        previous = self._metric_of.get(model)
+        if previous is not None and previous != metric:
+            # The spec's primary metric changed: the old series would look current forever.
+            self.realized_metric.remove(model, previous)
+        self._metric_of[model] = metric
+        self.realized_metric.labels(model, metric).set(_number(performance.get("realized")))
+
+
+def _number(value: object) -> float:
+    """Return a JSON number as float; NaN for null or anything else (events are old data)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return math.nan
+    return float(value)
