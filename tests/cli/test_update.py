@@ -45,13 +45,13 @@ def test_update_retrains_the_model_whose_world_changed_and_history_tells_it(
     assert by_name["shop.us"]["reason"].startswith("no trigger fired")
 
     out = _run("history", "shop.eu", cwd=project)
-    for what in ("trained", "metric dropped", "retrained", "challenger won", "promoted (from v1)"):
+    for what in ("trained", "metric dropped", "retrained", "challenger won"):
         assert what in out, out
     entries = json.loads(_run("history", "shop.eu", "--json", cwd=project))
     assert [e["what"] for e in entries][-3:] == [
+        "trained (challenger)",
         "retrained",
-        "promoted (from v1)",
-        "challenger won",
+        "challenger won: promoted (from v1)",
     ]
 
     out = _run("watch", "--every", "1s", "--rounds", "1", cwd=project)

@@ -25,8 +25,23 @@ class TimelineEntry:
 
 def timeline(store: BaseStore, name: str) -> list[TimelineEntry]:
     """Return every alias move and policy event of model ``name``, oldest first."""
-    entries = [_alias(e) for e in store.list_events(name)]
-    entries += [_decision(e) for e in store.list_model_events(name)]
+    decisions = store.list_model_events(name)
+    # A promotion an update decided is told once, by its challenge (which has the numbers).
+    won = {
+        e.version
+        for e in decisions
+        if e.kind is ModelEventKind.CHALLENGE and e.data.get("promoted")
+    }
+    entries = [
+        _alias(e)
+        for e in store.list_events(name)
+        if not (
+            e.kind is EventKind.PROMOTE
+            and e.to_version in won
+            and e.reason.startswith("promoted: ")
+        )
+    ]
+    entries += [_decision(e) for e in decisions]
     # stable: at equal times, alias moves (a registration) come before what followed
     return sorted(entries, key=lambda e: e.at)
 
@@ -57,7 +72,10 @@ def _decision(event: ModelEvent) -> TimelineEntry:
     elif kind is ModelEventKind.RETRAIN_SKIPPED:
         what = "retrain skipped"
     elif kind is ModelEventKind.CHALLENGE:
-        what = "challenger won" if data.get("promoted") else "champion kept"
+        if data.get("promoted"):
+            what = f"challenger won: promoted (from v{data.get('champion')})"
+        else:
+            what = "champion kept"
     elif kind is ModelEventKind.PROMOTION_LOST:
         what = "lost the race"
     else:
