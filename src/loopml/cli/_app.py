@@ -63,6 +63,19 @@ def make_registry(spec: Spec, store: BaseStore) -> Registry:
     return Registry(store, ArtifactStore(spec.artifacts_dir))
 
 
+def model_names(spec: Spec, registry: Registry, names: list[str] | None) -> list[str]:
+    """Return the models a command works on: those named (each must exist), else every
+    model of the spec's pipeline that has a champion."""
+    if names:
+        for name in names:
+            registry.require_model(name)
+        return list(dict.fromkeys(names))
+    prefix = f"{spec.name}."
+    return [
+        m.name for m in registry.models() if m.name.startswith(prefix) and m.champion is not None
+    ]
+
+
 def friendly(fn: F) -> F:
     """Turn loopml errors into a message on stderr and the error's exit code."""
 

@@ -9,11 +9,18 @@ import typer
 from rich.markup import escape
 
 from loopml import grid
-from loopml.cli._app import JsonOption, SpecOption, app, friendly, make_console, make_registry
+from loopml.cli._app import (
+    JsonOption,
+    SpecOption,
+    app,
+    friendly,
+    make_console,
+    make_registry,
+    model_names,
+)
 from loopml.cli._duration import parse_window
 from loopml.policy import Health, check_health, record_health
-from loopml.registry import Registry
-from loopml.spec import Spec, load_spec
+from loopml.spec import load_spec
 from loopml.ui import health_view, to_json
 
 ALERT_EXIT_CODE = 3
@@ -60,7 +67,7 @@ def monitor(
     span = spec.monitor.window if window is None else parse_window(window, option="--window")
     with grid.open_store(spec) as store:
         registry = make_registry(spec, store)
-        targets = _targets(spec, registry, names or [])
+        targets = model_names(spec, registry, names)
         healths = []
         for name in targets:
             health = check_health(spec, registry, name, window=span)
@@ -74,18 +81,6 @@ def monitor(
     _show(healths, as_json=as_json, html=html)
     if any(h.alert for h in healths):
         raise typer.Exit(ALERT_EXIT_CODE)
-
-
-def _targets(spec: Spec, registry: Registry, names: list[str]) -> list[str]:
-    """Return the models to check: those named (each must exist), else the champions."""
-    if names:
-        for name in names:
-            registry.require_model(name)
-        return list(dict.fromkeys(names))
-    prefix = f"{spec.name}."
-    return [
-        m.name for m in registry.models() if m.name.startswith(prefix) and m.champion is not None
-    ]
 
 
 def _show(healths: list[Health], *, as_json: bool, html: Path | None) -> None:

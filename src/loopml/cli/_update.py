@@ -9,11 +9,18 @@ from typing import Annotated
 import typer
 
 from loopml import grid
-from loopml.artifacts import ArtifactStore
-from loopml.cli._app import JsonOption, SpecOption, WorkersOption, app, friendly, make_console
+from loopml.cli._app import (
+    JsonOption,
+    SpecOption,
+    WorkersOption,
+    app,
+    friendly,
+    make_console,
+    make_registry,
+    model_names,
+)
 from loopml.cli._duration import parse_duration
 from loopml.policy import UpdateOutcome, dataset_of, timeline, update_model
-from loopml.registry import CHAMPION, Registry
 from loopml.spec import Spec, load_spec
 from loopml.ui import ProgressObserver, timeline_table, to_json, update_table
 
@@ -23,26 +30,15 @@ NamesArgument = Annotated[
 ]
 
 
-def _names(spec: Spec, registry: Registry, names: list[str] | None) -> list[str]:
-    if names:
-        for name in names:
-            dataset_of(spec, name)
-            registry.require_model(name)
-        return names
-    return [
-        spec.registered_name(d)
-        for d in spec.datasets
-        if registry.store.get_alias(spec.registered_name(d), CHAMPION) is not None
-    ]
-
-
 def _update_all(
     spec: Spec, names: list[str] | None, *, force: bool, workers: int | None, quiet: bool
 ) -> list[UpdateOutcome]:
     with grid.open_store(spec) as store:
-        registry = Registry(store, ArtifactStore(spec.artifacts_dir))
+        registry = make_registry(spec, store)
+        for name in names or ():
+            dataset_of(spec, name)  # a model of another pipeline is refused before any work
         outcomes = []
-        for name in _names(spec, registry, names):
+        for name in model_names(spec, registry, names):
             observer = None if quiet else ProgressObserver(make_console())
             try:
                 outcomes.append(
@@ -121,7 +117,7 @@ def history(
     """Show a model's timeline: trained, drift seen, retrained, promoted, rolled back, why."""
     spec = load_spec(spec_path)
     with grid.open_store(spec) as store:
-        Registry(store, ArtifactStore(spec.artifacts_dir)).require_model(name)
+        make_registry(spec, store).require_model(name)
         entries = timeline(store, name)
     if as_json:
         typer.echo(to_json(entries))
