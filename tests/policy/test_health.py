@@ -93,3 +93,16 @@ def test_a_check_is_recorded_on_the_timeline(spec: loopml.Spec, registry: Regist
     assert event is not None and event.version == 2 and event.actor == "cron@test"
     assert event.data["dataset_drift"] is True and event.data["rows"] == 800
     assert event.reason.startswith("dataset drift:")
+
+
+def test_a_version_registered_before_profiles_existed_is_judged_by_its_score_only(
+    spec: loopml.Spec, registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a store upgraded from before profiles (migration 0004) has none for old artifacts
+    monkeypatch.setattr(registry.store, "get_profile", lambda sha256: None)
+    frame, labels = _traffic(300, seed=37)
+    serve(registry, NAME, frame, labels=labels)
+    health = check_health(spec, registry, NAME)
+    assert health.version == 2 and health.drift is None
+    assert health.note == "version 2 was registered without a reference profile"
+    assert health.performance.labelled == 300 and health.performance.realized is not None
