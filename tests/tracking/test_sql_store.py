@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,14 +19,14 @@ from sqlalchemy import Engine, exc, text
 
 from loopml.errors import StoreError
 from loopml.tracking import InMemoryStore, SQLStore, _sql_predictions, _sql_profiles, get_store
-from loopml.tracking._engine import make_store_engine, parse_url
+from loopml.tracking._engine import make_store_engine, parse_url, retried, translated
 from loopml.tracking._migrate import SCRIPT_LOCATION, current_revision
 from loopml.tracking._schema import metadata
 from loopml.tracking.migrations import HEAD
 from loopml.tracking.testing import make_feedback, make_prediction, make_run
 from tests.tracking.conftest import sqlite_url
 
-_PROCESSES = 4
+_PROCESSES = 6
 
 
 @pytest.fixture
@@ -94,10 +95,11 @@ def test_database_errors_name_the_store_and_chain_the_cause(engine: Engine, sql_
     assert isinstance(raised.value.__cause__, exc.SQLAlchemyError)
 
 
-def test_a_locked_database_is_a_store_error_after_the_busy_timeout(
+def test_a_locked_database_is_a_store_error_after_the_busy_timeout_and_retries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("loopml.tracking._engine._BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr("loopml.tracking._engine.RACE_ATTEMPTS", 2)
     url = sqlite_url(tmp_path)
     store = SQLStore(url)
     with store, sqlite3.connect(tmp_path / "store" / "loopml.db", isolation_level=None) as other:
@@ -107,6 +109,61 @@ def test_a_locked_database_is_a_store_error_after_the_busy_timeout(
         other.execute("ROLLBACK")
         store.create_run(make_run())
     other.close()
+
+
+def test_a_write_that_finds_the_database_locked_runs_again_until_it_gets_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each try gives up after 50 ms; the lock is held longer, so only a retry succeeds.
+    monkeypatch.setattr("loopml.tracking._engine._BUSY_TIMEOUT_MS", 50)
+    url = sqlite_url(tmp_path)
+    with SQLStore(url) as store:
+        other = sqlite3.connect(
+            tmp_path / "store" / "loopml.db", isolation_level=None, check_same_thread=False
+        )
+        other.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(0.3, other.execute, args=("ROLLBACK",))
+        release.start()
+        try:
+            store.create_run(make_run("waited"))
+        finally:
+            release.join()
+            other.close()
+        assert [r.run_id for r in store.list_runs()] == ["waited"]
+
+
+class _Refused(Exception):
+    """What a PostgreSQL driver raises, reduced to the SQLSTATE the store reads."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"SQLSTATE {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "calls"),
+    [("40001", 3), ("40P01", 3), ("23505", 1)],
+    ids=["serialization-failure", "deadlock", "unique-violation"],
+)
+def test_postgres_lost_races_are_retried_and_other_errors_are_not(
+    sqlstate: str, calls: int
+) -> None:
+    made: list[int] = []
+
+    @retried
+    def write() -> str:
+        made.append(1)
+        if len(made) < 3:
+            with translated(parse_url("postgresql+psycopg://u@h/db"), "write"):
+                raise exc.OperationalError("UPDATE", {}, _Refused(sqlstate))
+        return "written"
+
+    if calls == 1:
+        with pytest.raises(StoreError, match=f"could not write: SQLSTATE {sqlstate}"):
+            write()
+    else:
+        assert write() == "written"
+    assert len(made) == calls
 
 
 def test_unreachable_server_is_a_store_error_with_the_password_masked() -> None:
@@ -173,23 +230,29 @@ def _open_and_write(url: str, start: Any, results: Any, index: int) -> None:
 
 
 def test_processes_opening_a_new_database_at_once_all_succeed(sql_url: str) -> None:
-    # fork where there is one: a spawned child re-imports loopml, which takes seconds.
-    methods = multiprocessing.get_all_start_methods()
-    context: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    start, results = context.Event(), context.Queue()
+    # spawn, as on macOS and Windows: a fresh interpreter per process, nothing inherited.
+    context: Any = multiprocessing.get_context("spawn")
+    # The barrier lets them all through once every interpreter has started.
+    start, results = context.Barrier(_PROCESSES, timeout=120), context.Queue()
     processes = [
         context.Process(target=_open_and_write, args=(sql_url, start, results, i))
         for i in range(_PROCESSES)
     ]
     for process in processes:
         process.start()
-    start.set()
     outcomes = [results.get(timeout=120) for _ in processes]
     for process in processes:
         process.join(timeout=60)
     results.close()
     results.join_thread()
     assert outcomes == ["ok"] * _PROCESSES
+    engine = make_store_engine(parse_url(sql_url))
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [(HEAD,)]
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    finally:
+        engine.dispose()
     with SQLStore(sql_url) as store:
         assert len(store.list_runs()) == _PROCESSES
 
