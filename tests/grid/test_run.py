@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -12,7 +13,7 @@ import yaml
 import loopml
 from loopml.artifacts import ArtifactStore
 from loopml.registry import Registry
-from loopml.tracking import CellState, InMemoryStore, RunState
+from loopml.tracking import CellState, InMemoryStore, ModelVersion, RunState
 from tests.conftest import ProjectFactory, base_spec
 
 
@@ -253,3 +254,33 @@ def test_a_run_can_register_challengers_and_leave_the_champions_be(
     assert store.list_aliases("shop.us")["shop.us"] == {CHAMPION: 1}
     registry = Registry(store, ArtifactStore(_spec(root).artifacts_dir))
     assert registry.profile("shop.eu", 2) is not None
+
+
+class _RivalFirst(InMemoryStore):
+    """A store where another run registers the same cell just before this run's first try."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rivals: list[str] = []
+
+    def register_version(self, **kw: Any) -> ModelVersion:
+        if not self.rivals:
+            self.rivals.append(kw["name"])
+            now = self.get_alias(kw["name"], "champion")
+            super().register_version(**{**kw, "expected": now, "actor": "rival"})
+        return super().register_version(**kw)
+
+
+def test_a_run_that_loses_the_champion_race_decides_again(project: Path) -> None:
+    store = _RivalFirst()
+    result = loopml.run(_spec(project), workers=1, store=store)
+
+    assert result.run.state is RunState.COMPLETE
+    lost = store.rivals[0]
+    dataset = lost.split(".")[1]
+    # The rival registered this very cell: the run finds it is the champion, and keeps it.
+    assert not result.champions[dataset].changed
+    assert [v.version for v in store.list_versions(lost)] == [1]
+    assert [e.actor for e in store.list_events(lost)] == ["rival"]
+    for other in {"eu", "us"} - {dataset}:
+        assert result.champions[other].changed

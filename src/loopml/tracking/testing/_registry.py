@@ -192,3 +192,35 @@ class RegistryContract:
         assert [c.actual for c in lost] == won * (THREADS - 1)
         assert store.get_alias("shop.eu", "champion") == won[0]
         assert [e.to_version for e in store.list_events("shop.eu")] == [1, won[0]]
+
+    def test_32_champion_registrations_at_once_number_and_chain_every_move(
+        self, store: BaseStore
+    ) -> None:
+        # Each caller reads the champion, registers against it, and on a conflict reads
+        # again: a lost compare-and-set creates no version, so none is skipped or repeated.
+        cell = self._registrable(store)
+        callers = 32
+        numbers: list[int] = []
+
+        def work(index: int) -> None:
+            for _ in range(10 * callers):
+                expected = store.get_alias("shop.eu", "champion")
+                try:
+                    version = self._register(
+                        store, cell, alias="champion", expected=expected, actor=f"t{index}"
+                    )
+                except AliasConflict:
+                    continue
+                numbers.append(version)
+                return
+            raise AssertionError(f"caller {index} lost every race")
+
+        run_threads(work, callers)
+        assert sorted(numbers) == list(range(1, callers + 1))
+        events = store.list_events("shop.eu", alias="champion")
+        assert len(events) == callers
+        # Every move started where the one before it ended: none overwrote another.
+        assert [e.from_version for e in events] == [None, *(e.to_version for e in events[:-1])]
+        champion = store.get_alias("shop.eu", "champion")
+        assert champion is not None and champion == events[-1].to_version
+        assert store.get_version("shop.eu", champion).version == champion
