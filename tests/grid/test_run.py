@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -13,7 +12,7 @@ import yaml
 import loopml
 from loopml.artifacts import ArtifactStore
 from loopml.registry import Registry
-from loopml.tracking import CellState, InMemoryStore, ModelVersion, RunState
+from loopml.tracking import CellState, InMemoryStore, RunState
 from tests.conftest import ProjectFactory, base_spec
 
 
@@ -256,29 +255,42 @@ def test_a_run_can_register_challengers_and_leave_the_champions_be(
     assert registry.profile("shop.eu", 2) is not None
 
 
-class _RivalFirst(InMemoryStore):
-    """A store where another run registers the same cell just before this run's first try."""
+class _RivalAfterRead(InMemoryStore):
+    """A store where another run registers its best cell right after this run read the
+    champion of the first dataset it registers."""
 
     def __init__(self) -> None:
         super().__init__()
         self.rivals: list[str] = []
 
-    def register_version(self, **kw: Any) -> ModelVersion:
+    def get_alias(self, name: str, alias: str) -> int | None:
+        now = super().get_alias(name, alias)
         if not self.rivals:
-            self.rivals.append(kw["name"])
-            now = self.get_alias(kw["name"], "champion")
-            super().register_version(**{**kw, "expected": now, "actor": "rival"})
-        return super().register_version(**kw)
+            self.rivals.append(name)
+            dataset = name.split(".")[1]
+            best = max(self.list_cells(dataset=dataset), key=lambda c: c.metrics["accuracy"])
+            self.register_version(
+                name=name,
+                cell_id=best.cell_id,
+                artifact_sha256=best.artifact_sha256 or "",
+                metrics=best.metrics,
+                alias=alias,
+                expected=now,
+                actor="rival",
+                reason="a run beside this one",
+            )
+        return now
 
 
 def test_a_run_that_loses_the_champion_race_decides_again(project: Path) -> None:
-    store = _RivalFirst()
+    store = _RivalAfterRead()
     result = loopml.run(_spec(project), workers=1, store=store)
 
     assert result.run.state is RunState.COMPLETE
     lost = store.rivals[0]
     dataset = lost.split(".")[1]
-    # The rival registered this very cell: the run finds it is the champion, and keeps it.
+    # It decided on no champion; the rival's came in between, so its registration failed
+    # the compare-and-set; it read again, found that very model, and kept it.
     assert not result.champions[dataset].changed
     assert [v.version for v in store.list_versions(lost)] == [1]
     assert [e.actor for e in store.list_events(lost)] == ["rival"]

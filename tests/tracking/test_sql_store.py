@@ -24,7 +24,7 @@ from loopml.tracking._migrate import SCRIPT_LOCATION, current_revision
 from loopml.tracking._schema import metadata
 from loopml.tracking.migrations import HEAD
 from loopml.tracking.testing import make_feedback, make_prediction, make_run
-from tests.tracking.conftest import sqlite_url
+from tests.conftest import sqlite_url
 
 _PROCESSES = 6
 

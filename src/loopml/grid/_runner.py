@@ -31,7 +31,7 @@ from loopml.grid._results import ChampionChange, RunResult
 from loopml.grid._select import best_cell
 from loopml.grid._study import Study, TrialDone
 from loopml.monitoring import ReferenceProfile, build_profile
-from loopml.registry import CHAMPION, Registry
+from loopml.registry import CHAMPION, UNREAD, Registry
 from loopml.spec import Spec, check_spec
 from loopml.tracking import (
     ArtifactRecord,
@@ -440,11 +440,14 @@ class _Driver:
                 # The champion is this very model: a new version would change nothing.
                 return ChampionChange(dataset, registered, current, current.version, False)
             profile = profile or self._profile(dataset, best)
+            previous = current.version if current else None
             try:
                 version = registry.register(
                     registered,
                     best,
                     alias=self.register_as,
+                    # What we decided on: a champion that moved since is a conflict.
+                    expected=previous if self.register_as == CHAMPION else UNREAD,
                     profile=profile,
                     actor=self.actor,
                     reason=reason,
@@ -456,7 +459,6 @@ class _Driver:
                 if attempts == _REGISTER_ATTEMPTS:
                     raise
                 continue
-            previous = current.version if current else None
             return ChampionChange(dataset, registered, version, previous, True)
 
     def _profile(self, dataset: str, cell: CellRecord) -> ReferenceProfile:
