@@ -1,16 +1,18 @@
-"""Eight `loopml run` processes on one store at once: all finish, nothing lost or doubled.
+"""Many writers on one store: `loopml run` processes, and a server's prediction log.
 
-Four run pipelines of their own and four run one pipeline together. Those four train the
-same trials (each starts before the others finished any): each run records the trials it
-trained, so a trial key may appear in several runs, as it does when a later run retrains
-with ``--force``. What must never happen is one record written twice: a run's cell for a
-(dataset, model), a run's trial for a (study, number), a version number of a model.
+Eight runs at once: four run pipelines of their own and four run one pipeline together.
+Those four may all train the same trials (none sees another's finished yet): each run
+records the trials it trained, so a trial key may appear in several runs, as it does when
+a later run retrains with ``--force``. What must never happen is one record written
+twice: a run's cell for a (dataset, model), a run's trial for a (study, number), a
+version number of a model.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,10 @@ import yaml
 from sqlalchemy import text
 
 from loopml.cli import churn_frame
+from loopml.serving import PredictionLog
 from loopml.tracking import CellState, RunState, SQLStore, TrialState
 from loopml.tracking._engine import make_store_engine, parse_url
+from loopml.tracking.testing import make_prediction
 from tests.conftest import base_spec
 
 pytestmark = pytest.mark.slow
@@ -52,14 +56,18 @@ def _project(folder: Path, name: str, store: str) -> Path:
     return root
 
 
+def _start_run(root: Path) -> subprocess.Popen[bytes]:
+    """Start `loopml run` on the project at ``root`` in a process of its own."""
+    command = [sys.executable, "-m", "loopml.cli", "run", "--workers", "1", "--json"]
+    return subprocess.Popen(
+        [*command, "--spec", str(root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+
 def test_eight_runs_at_once_all_finish_with_every_row_once(sql_url: str, tmp_path: Path) -> None:
     shared = _project(tmp_path, _SHARED, sql_url)
     roots = [shared] * _COPIES + [_project(tmp_path, name, sql_url) for name in _OWN]
-    command = [sys.executable, "-m", "loopml.cli", "run", "--workers", "1", "--json", "--spec"]
-    processes = [
-        subprocess.Popen([*command, str(root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for root in roots
-    ]
+    processes = [_start_run(root) for root in roots]
     outputs = [process.communicate(timeout=240) for process in processes]
     failures = [
         (root.name, process.returncode, err.decode()[-2000:])
@@ -98,3 +106,30 @@ def test_eight_runs_at_once_all_finish_with_every_row_once(sql_url: str, tmp_pat
     finally:
         engine.dispose()
     assert doubled == {table: [] for table in _DOUBLED}
+
+
+def test_the_prediction_log_and_a_run_share_the_store_without_waiting_on_each_other(
+    sql_url: str, tmp_path: Path
+) -> None:
+    run = _start_run(_project(tmp_path, _SHARED, sql_url))
+    spill = tmp_path / "spill.jsonl"
+    requests = 0
+    with SQLStore(sql_url) as store:
+        log = PredictionLog(store, spill_path=spill, batch=16, interval=0.01)
+        # A server answering a request of 4 rows every few milliseconds while the run lasts.
+        while run.poll() is None:
+            log.put(make_prediction(f"req-{requests}", row, second=requests) for row in range(4))
+            requests += 1
+            time.sleep(0.005)
+        written_during_the_run = log.written
+        log.close()
+        _, err = run.communicate()
+        assert run.returncode == 0, err.decode()[-2000:]
+        # Rows went in while the run wrote; none waited in the spill file or was lost.
+        assert written_during_the_run > 0
+        assert (log.written, log.spilled, log.dropped, log.queued) == (4 * requests, 0, 0, 0)
+        assert store.count_predictions() == 4 * requests
+        (finished,) = store.list_runs()
+        assert finished.state is RunState.COMPLETE
+        assert len(store.list_cells(run_id=finished.run_id)) == len(_MODELS)
+    assert not spill.exists() or spill.read_bytes() == b""
