@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -253,6 +254,26 @@ def test_a_run_can_register_challengers_and_leave_the_champions_be(
     assert store.list_aliases("shop.us")["shop.us"] == {CHAMPION: 1}
     registry = Registry(store, ArtifactStore(_spec(root).artifacts_dir))
     assert registry.profile("shop.eu", 2) is not None
+
+
+def test_artifacts_can_live_on_an_fsspec_url(make_project: ProjectFactory) -> None:
+    import fsspec
+
+    spec_dict = base_spec()
+    spec_dict["artifacts"] = f"memory://loopml-{uuid.uuid4().hex[:12]}/artifacts"
+    root = make_project(spec_dict)
+    store = InMemoryStore()
+    try:
+        result = loopml.run(_spec(root), workers=1, store=store)
+        assert result.ok
+        registry = Registry(store, ArtifactStore(_spec(root).artifacts_dir))
+        rows = pd.read_csv(root / "data" / "eu.csv").drop(columns=["customer_id", "churned"])
+        assert set(registry.load("shop.eu").predict(rows.head(10))) <= {0, 1}
+        stored = fsspec.filesystem("memory").find(spec_dict["artifacts"])
+        assert len(stored) == len({c.artifact_sha256 for c in result.cells}) == 4
+        assert not (root / ".loopml" / "artifacts").exists()
+    finally:
+        fsspec.filesystem("memory").rm(spec_dict["artifacts"], recursive=True)
 
 
 class _RivalAfterRead(InMemoryStore):
