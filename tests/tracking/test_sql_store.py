@@ -6,7 +6,7 @@ import dataclasses
 import multiprocessing
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,21 @@ from loopml.tracking._engine import make_store_engine, parse_url, retried, trans
 from loopml.tracking._migrate import SCRIPT_LOCATION, current_revision
 from loopml.tracking._schema import metadata
 from loopml.tracking.migrations import HEAD
-from loopml.tracking.testing import make_feedback, make_prediction, make_run
+from loopml.tracking.testing import (
+    check_champion_chain,
+    make_artifact,
+    make_cell,
+    make_feedback,
+    make_prediction,
+    make_run,
+    register_champion,
+)
+from loopml.tracking.testing._builders import run_threads
 from tests.conftest import sqlite_url
 
 _PROCESSES = 6
+# Champion registrations at once: threads spread over processes.
+_REGISTRARS, _REGISTERING_PROCESSES = 32, 4
 
 
 @pytest.fixture
@@ -219,33 +230,46 @@ def test_get_store_chooses_by_what_it_is_given(tmp_path: Path) -> None:
         get_store(" ")
 
 
-def _open_and_write(url: str, start: Any, results: Any, index: int) -> None:
-    start.wait()
-    try:
-        with SQLStore(url) as store:
-            store.create_run(make_run(f"process-{index}"))
-        results.put("ok")
-    except Exception as error:  # reported by the parent
-        results.put(f"{type(error).__name__}: {error}")
+def _at_once(work: Callable[[str, int], Any], url: str, processes: int) -> list[Any]:
+    """Return what ``work(url, index)`` gave in each of ``processes`` processes run at once.
 
-
-def test_processes_opening_a_new_database_at_once_all_succeed(sql_url: str) -> None:
-    # spawn, as on macOS and Windows: a fresh interpreter per process, nothing inherited.
+    Spawned, as on macOS and Windows: a fresh interpreter each, nothing inherited. A
+    barrier lets them all through once every interpreter has started. A process that
+    raised gives the error's type and message.
+    """
     context: Any = multiprocessing.get_context("spawn")
-    # The barrier lets them all through once every interpreter has started.
-    start, results = context.Barrier(_PROCESSES, timeout=120), context.Queue()
-    processes = [
-        context.Process(target=_open_and_write, args=(sql_url, start, results, i))
-        for i in range(_PROCESSES)
+    start, results = context.Barrier(processes, timeout=120), context.Queue()
+    started = [
+        context.Process(target=_report, args=(work, url, index, start, results))
+        for index in range(processes)
     ]
-    for process in processes:
+    for process in started:
         process.start()
-    outcomes = [results.get(timeout=120) for _ in processes]
-    for process in processes:
+    outcomes = [results.get(timeout=120) for _ in started]
+    for process in started:
         process.join(timeout=60)
     results.close()
     results.join_thread()
-    assert outcomes == ["ok"] * _PROCESSES
+    return outcomes
+
+
+def _report(work: Callable[[str, int], Any], url: str, index: int, start: Any, out: Any) -> None:
+    start.wait()
+    try:
+        out.put(work(url, index))
+    except Exception as error:  # reported by the parent
+        out.put(f"{type(error).__name__}: {error}")
+
+
+def _open_and_write(url: str, index: int) -> str:
+    with SQLStore(url) as store:
+        store.create_run(make_run(f"process-{index}"))
+    return "ok"
+
+
+@pytest.mark.slow  # spawned interpreters import loopml: seconds
+def test_processes_opening_a_new_database_at_once_all_succeed(sql_url: str) -> None:
+    assert _at_once(_open_and_write, sql_url, _PROCESSES) == ["ok"] * _PROCESSES
     engine = make_store_engine(parse_url(sql_url))
     try:
         with engine.connect() as conn:
@@ -255,6 +279,35 @@ def test_processes_opening_a_new_database_at_once_all_succeed(sql_url: str) -> N
         engine.dispose()
     with SQLStore(sql_url) as store:
         assert len(store.list_runs()) == _PROCESSES
+
+
+def _register_from_threads(url: str, index: int) -> list[int]:
+    numbers: list[int] = []
+    with SQLStore(url) as store:
+        cell = store.list_cells()[0]
+
+        def one(thread: int) -> None:
+            actor = f"p{index}t{thread}"
+            numbers.append(register_champion(store, cell.cell_id, actor=actor))
+
+        run_threads(one, _REGISTRARS // _REGISTERING_PROCESSES)
+    return numbers
+
+
+@pytest.mark.slow  # spawned interpreters import loopml: seconds
+def test_champion_registrations_from_processes_and_threads_number_every_version_once(
+    sql_url: str,
+) -> None:
+    with SQLStore(sql_url) as store:
+        run = make_run()
+        store.create_run(run)
+        store.add_cells([make_cell(run)])
+        store.add_artifacts([make_artifact()])
+    outcomes = _at_once(_register_from_threads, sql_url, _REGISTERING_PROCESSES)
+    assert [o for o in outcomes if not isinstance(o, list)] == []
+    assert sorted(n for numbers in outcomes for n in numbers) == list(range(1, _REGISTRARS + 1))
+    with SQLStore(sql_url) as store:
+        check_champion_chain(store, "shop.eu", _REGISTRARS)
 
 
 def test_the_portable_prediction_writes_match_the_upserts(engine: Engine) -> None:
