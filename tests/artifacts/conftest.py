@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -42,6 +43,12 @@ def frame() -> pd.DataFrame:
 def y_binary(frame: pd.DataFrame) -> np.ndarray:
     signal = frame["num"].fillna(0).to_numpy() + (frame["city"] == "nice").to_numpy()
     return (signal > 0.3).astype(int)
+
+
+@pytest.fixture(scope="module")
+def fitted(frame: pd.DataFrame, y_binary: np.ndarray) -> Pipeline:
+    """A small deployable pipeline, fitted once per module."""
+    return deployable(LogisticRegression()).fit(frame, y_binary)
 
 
 @pytest.fixture(scope="session")

@@ -55,11 +55,6 @@ class _Clip(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return np.clip(X, -1, 1)
 
 
-@pytest.fixture(scope="module")
-def fitted(frame: pd.DataFrame, y_binary: np.ndarray) -> Pipeline:
-    return deployable(LogisticRegression()).fit(frame, y_binary)
-
-
 @pytest.mark.parametrize("name", MODELS)
 def test_round_trip_predicts_the_same(
     store: ArtifactStore, frame: pd.DataFrame, y_binary: np.ndarray, name: str

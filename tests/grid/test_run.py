@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -253,3 +254,66 @@ def test_a_run_can_register_challengers_and_leave_the_champions_be(
     assert store.list_aliases("shop.us")["shop.us"] == {CHAMPION: 1}
     registry = Registry(store, ArtifactStore(_spec(root).artifacts_dir))
     assert registry.profile("shop.eu", 2) is not None
+
+
+def test_artifacts_can_live_on_an_fsspec_url(make_project: ProjectFactory) -> None:
+    import fsspec
+
+    spec_dict = base_spec()
+    spec_dict["artifacts"] = f"memory://loopml-{uuid.uuid4().hex[:12]}/artifacts"
+    root = make_project(spec_dict)
+    store = InMemoryStore()
+    try:
+        result = loopml.run(_spec(root), workers=1, store=store)
+        assert result.ok
+        registry = Registry(store, ArtifactStore(_spec(root).artifacts_dir))
+        rows = pd.read_csv(root / "data" / "eu.csv").drop(columns=["customer_id", "churned"])
+        assert set(registry.load("shop.eu").predict(rows.head(10))) <= {0, 1}
+        stored = fsspec.filesystem("memory").find(spec_dict["artifacts"])
+        assert len(stored) == len({c.artifact_sha256 for c in result.cells}) == 4
+        assert not (root / ".loopml" / "artifacts").exists()
+    finally:
+        fsspec.filesystem("memory").rm(spec_dict["artifacts"], recursive=True)
+
+
+class _RivalAfterRead(InMemoryStore):
+    """A store where another run registers its best cell right after this run read the
+    champion of the first dataset it registers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rivals: list[str] = []
+
+    def get_alias(self, name: str, alias: str) -> int | None:
+        now = super().get_alias(name, alias)
+        if not self.rivals:
+            self.rivals.append(name)
+            dataset = name.split(".")[1]
+            best = max(self.list_cells(dataset=dataset), key=lambda c: c.metrics["accuracy"])
+            self.register_version(
+                name=name,
+                cell_id=best.cell_id,
+                artifact_sha256=best.artifact_sha256 or "",
+                metrics=best.metrics,
+                alias=alias,
+                expected=now,
+                actor="rival",
+                reason="a run beside this one",
+            )
+        return now
+
+
+def test_a_run_that_loses_the_champion_race_decides_again(project: Path) -> None:
+    store = _RivalAfterRead()
+    result = loopml.run(_spec(project), workers=1, store=store)
+
+    assert result.run.state is RunState.COMPLETE
+    lost = store.rivals[0]
+    dataset = lost.split(".")[1]
+    # It decided on no champion; the rival's came in between, so its registration failed
+    # the compare-and-set; it read again, found that very model, and kept it.
+    assert not result.champions[dataset].changed
+    assert [v.version for v in store.list_versions(lost)] == [1]
+    assert [e.actor for e in store.list_events(lost)] == ["rival"]
+    for other in {"eu", "us"} - {dataset}:
+        assert result.champions[other].changed

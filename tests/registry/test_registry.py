@@ -107,6 +107,21 @@ def test_every_registered_version_carries_its_reference_profile(registry: Regist
     assert dict(profile.metrics) == dict(registry.store.get_version("shop.eu", 2).metrics)
 
 
+@pytest.mark.parametrize("alias", [CHAMPION, CHALLENGER])
+def test_register_against_a_stale_expectation_conflicts_and_creates_nothing(
+    registry: Registry, alias: str
+) -> None:
+    store = registry.store
+    cell = store.get_cell(store.get_version("shop.eu", 1).cell_id)
+    assert cell is not None
+    now = store.get_alias("shop.eu", alias)
+    with pytest.raises(AliasConflict, match=r"shop\.eu"):
+        registry.register("shop.eu", cell, alias=alias, expected=5, reason="decided on v5")
+    assert [v.version for v in store.list_versions("shop.eu")] == [2, 1]
+    version = registry.register("shop.eu", cell, alias=alias, expected=now, reason="fresh")
+    assert (version.version, store.get_alias("shop.eu", alias)) == (3, 3)
+
+
 def test_a_challenger_is_registered_beside_the_champion_and_promoted_by_compare_and_set(
     registry: Registry,
 ) -> None:

@@ -15,7 +15,7 @@ from loopml.errors import StoreError
 from loopml.serving import PredictionLog
 from loopml.tracking import BaseStore, InMemoryStore, PredictionRecord, SQLStore
 from loopml.tracking.testing import make_prediction
-from tests.tracking.conftest import sqlite_url
+from tests.conftest import sqlite_url
 
 FAST: dict[str, Any] = {"batch": 16, "interval": 0.01}
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +19,25 @@ from sqlalchemy import Engine, exc, text
 
 from loopml.errors import StoreError
 from loopml.tracking import InMemoryStore, SQLStore, _sql_predictions, _sql_profiles, get_store
-from loopml.tracking._engine import make_store_engine, parse_url
+from loopml.tracking._engine import make_store_engine, parse_url, retried, translated
 from loopml.tracking._migrate import SCRIPT_LOCATION, current_revision
 from loopml.tracking._schema import metadata
 from loopml.tracking.migrations import HEAD
-from loopml.tracking.testing import make_feedback, make_prediction, make_run
-from tests.tracking.conftest import sqlite_url
+from loopml.tracking.testing import (
+    check_champion_chain,
+    make_artifact,
+    make_cell,
+    make_feedback,
+    make_prediction,
+    make_run,
+    register_champion,
+)
+from loopml.tracking.testing._builders import run_threads
+from tests.conftest import sqlite_url
 
-_PROCESSES = 4
+_PROCESSES = 6
+# Champion registrations at once: threads spread over processes.
+_REGISTRARS, _REGISTERING_PROCESSES = 32, 4
 
 
 @pytest.fixture
@@ -94,10 +106,11 @@ def test_database_errors_name_the_store_and_chain_the_cause(engine: Engine, sql_
     assert isinstance(raised.value.__cause__, exc.SQLAlchemyError)
 
 
-def test_a_locked_database_is_a_store_error_after_the_busy_timeout(
+def test_a_locked_database_is_a_store_error_after_the_busy_timeout_and_retries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("loopml.tracking._engine._BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr("loopml.tracking._engine.RACE_ATTEMPTS", 2)
     url = sqlite_url(tmp_path)
     store = SQLStore(url)
     with store, sqlite3.connect(tmp_path / "store" / "loopml.db", isolation_level=None) as other:
@@ -107,6 +120,61 @@ def test_a_locked_database_is_a_store_error_after_the_busy_timeout(
         other.execute("ROLLBACK")
         store.create_run(make_run())
     other.close()
+
+
+def test_a_write_that_finds_the_database_locked_runs_again_until_it_gets_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each try gives up after 50 ms; the lock is held longer, so only a retry succeeds.
+    monkeypatch.setattr("loopml.tracking._engine._BUSY_TIMEOUT_MS", 50)
+    url = sqlite_url(tmp_path)
+    with SQLStore(url) as store:
+        other = sqlite3.connect(
+            tmp_path / "store" / "loopml.db", isolation_level=None, check_same_thread=False
+        )
+        other.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(0.3, other.execute, args=("ROLLBACK",))
+        release.start()
+        try:
+            store.create_run(make_run("waited"))
+        finally:
+            release.join()
+            other.close()
+        assert [r.run_id for r in store.list_runs()] == ["waited"]
+
+
+class _Refused(Exception):
+    """What a PostgreSQL driver raises, reduced to the SQLSTATE the store reads."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"SQLSTATE {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "calls"),
+    [("40001", 3), ("40P01", 3), ("23505", 1)],
+    ids=["serialization-failure", "deadlock", "unique-violation"],
+)
+def test_postgres_lost_races_are_retried_and_other_errors_are_not(
+    sqlstate: str, calls: int
+) -> None:
+    made: list[int] = []
+
+    @retried
+    def write() -> str:
+        made.append(1)
+        if len(made) < 3:
+            with translated(parse_url("postgresql+psycopg://u@h/db"), "write"):
+                raise exc.OperationalError("UPDATE", {}, _Refused(sqlstate))
+        return "written"
+
+    if calls == 1:
+        with pytest.raises(StoreError, match=f"could not write: SQLSTATE {sqlstate}"):
+            write()
+    else:
+        assert write() == "written"
+    assert len(made) == calls
 
 
 def test_unreachable_server_is_a_store_error_with_the_password_masked() -> None:
@@ -162,36 +230,84 @@ def test_get_store_chooses_by_what_it_is_given(tmp_path: Path) -> None:
         get_store(" ")
 
 
-def _open_and_write(url: str, start: Any, results: Any, index: int) -> None:
-    start.wait()
-    try:
-        with SQLStore(url) as store:
-            store.create_run(make_run(f"process-{index}"))
-        results.put("ok")
-    except Exception as error:  # reported by the parent
-        results.put(f"{type(error).__name__}: {error}")
+def _at_once(work: Callable[[str, int], Any], url: str, processes: int) -> list[Any]:
+    """Return what ``work(url, index)`` gave in each of ``processes`` processes run at once.
 
-
-def test_processes_opening_a_new_database_at_once_all_succeed(sql_url: str) -> None:
-    # fork where there is one: a spawned child re-imports loopml, which takes seconds.
-    methods = multiprocessing.get_all_start_methods()
-    context: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    start, results = context.Event(), context.Queue()
-    processes = [
-        context.Process(target=_open_and_write, args=(sql_url, start, results, i))
-        for i in range(_PROCESSES)
+    Spawned, as on macOS and Windows: a fresh interpreter each, nothing inherited. A
+    barrier lets them all through once every interpreter has started. A process that
+    raised gives the error's type and message.
+    """
+    context: Any = multiprocessing.get_context("spawn")
+    start, results = context.Barrier(processes, timeout=120), context.Queue()
+    started = [
+        context.Process(target=_report, args=(work, url, index, start, results))
+        for index in range(processes)
     ]
-    for process in processes:
+    for process in started:
         process.start()
-    start.set()
-    outcomes = [results.get(timeout=120) for _ in processes]
-    for process in processes:
+    outcomes = [results.get(timeout=120) for _ in started]
+    for process in started:
         process.join(timeout=60)
     results.close()
     results.join_thread()
-    assert outcomes == ["ok"] * _PROCESSES
+    return outcomes
+
+
+def _report(work: Callable[[str, int], Any], url: str, index: int, start: Any, out: Any) -> None:
+    start.wait()
+    try:
+        out.put(work(url, index))
+    except Exception as error:  # reported by the parent
+        out.put(f"{type(error).__name__}: {error}")
+
+
+def _open_and_write(url: str, index: int) -> str:
+    with SQLStore(url) as store:
+        store.create_run(make_run(f"process-{index}"))
+    return "ok"
+
+
+@pytest.mark.slow  # spawned interpreters import loopml: seconds
+def test_processes_opening_a_new_database_at_once_all_succeed(sql_url: str) -> None:
+    assert _at_once(_open_and_write, sql_url, _PROCESSES) == ["ok"] * _PROCESSES
+    engine = make_store_engine(parse_url(sql_url))
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [(HEAD,)]
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    finally:
+        engine.dispose()
     with SQLStore(sql_url) as store:
         assert len(store.list_runs()) == _PROCESSES
+
+
+def _register_from_threads(url: str, index: int) -> list[int]:
+    numbers: list[int] = []
+    with SQLStore(url) as store:
+        cell = store.list_cells()[0]
+
+        def one(thread: int) -> None:
+            actor = f"p{index}t{thread}"
+            numbers.append(register_champion(store, cell.cell_id, actor=actor))
+
+        run_threads(one, _REGISTRARS // _REGISTERING_PROCESSES)
+    return numbers
+
+
+@pytest.mark.slow  # spawned interpreters import loopml: seconds
+def test_champion_registrations_from_processes_and_threads_number_every_version_once(
+    sql_url: str,
+) -> None:
+    with SQLStore(sql_url) as store:
+        run = make_run()
+        store.create_run(run)
+        store.add_cells([make_cell(run)])
+        store.add_artifacts([make_artifact()])
+    outcomes = _at_once(_register_from_threads, sql_url, _REGISTERING_PROCESSES)
+    assert [o for o in outcomes if not isinstance(o, list)] == []
+    assert sorted(n for numbers in outcomes for n in numbers) == list(range(1, _REGISTRARS + 1))
+    with SQLStore(sql_url) as store:
+        check_champion_chain(store, "shop.eu", _REGISTRARS)
 
 
 def test_the_portable_prediction_writes_match_the_upserts(engine: Engine) -> None:

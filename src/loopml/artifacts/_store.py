@@ -1,13 +1,15 @@
 """Content-addressed skops files of fitted pipelines, verified by sha256 before every load.
 
-Layout under the root: ``sha256/<first two hex digits>/<sha256>.skops``. The bytes are the
-skops dump in canonical form, so a pipeline refitted identically gets the same sha256. A
-file is written to a temp file in its final directory, fsynced, then renamed into place, so
-a reader sees either no file or the whole file. Saves are idempotent: the same content is
-written once, and concurrent saves of it from several threads or processes are safe (every
-rename carries the same bytes). Loads refuse a file whose bytes do not hash to the sha256
-the caller recorded, or that holds a type outside :data:`TRUSTED_TYPES` and the caller's
-``extra_trusted``. A store holds no state beyond its root and may be shared freely.
+Layout under the root: ``sha256/<first two hex digits>/<sha256>.skops``. The root is a
+folder, or any fsspec URL (``file:///abs/path``, ``s3://bucket/prefix`` with s3fs). The
+bytes are the skops dump in canonical form, so a pipeline refitted identically gets the
+same sha256. A file is written under a temp name next to its final one, then moved into
+place (see :mod:`loopml.artifacts._roots`), so a reader sees either no file or the whole
+file. Saves are idempotent: the same content is written once, and concurrent saves of it
+from several threads or processes are safe (every move carries the same bytes). Loads
+refuse a file whose bytes do not hash to the sha256 the caller recorded, or that holds a
+type outside :data:`TRUSTED_TYPES` and the caller's ``extra_trusted``. A store holds no
+state beyond its root and may be shared freely.
 
 skops (and the trusted list, which imports every scikit-learn estimator) is imported on
 first use: together they take seconds, which commands that never touch an artifact should
@@ -24,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loopml._files import write_atomically
 from loopml.artifacts._canonical import canonicalize
+from loopml.artifacts._roots import ArtifactRoot, open_root
 from loopml.errors import ArtifactError
 
 __all__ = ["ArtifactRef", "ArtifactStore"]
@@ -43,10 +45,15 @@ class ArtifactRef:
 
 
 class ArtifactStore:
-    """Saves fitted pipelines as skops files under ``root`` and loads them back, verified."""
+    """Saves fitted pipelines as skops files under ``root`` and loads them back, verified.
+
+    ``root`` is a folder or an fsspec URL; :attr:`root` is then the resolved folder or
+    the URL.
+    """
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root).resolve()
+        self._files: ArtifactRoot = open_root(root)
+        self.root = self._files.root
 
     def save(self, pipeline: Any) -> ArtifactRef:
         """Serialize ``pipeline`` with skops and store it; return where it lives.
@@ -73,9 +80,9 @@ class ArtifactStore:
             )
         sha = hashlib.sha256(dump.data).hexdigest()
         uri = _uri(sha)
-        path = self.root / uri
-        if not self._holds(path, sha):
-            _write_atomically(path, dump.data)
+        location = self._files.locate(uri)
+        if not self._holds(location, sha):
+            self._write(location, dump.data)
         return ArtifactRef(sha256=sha, uri=uri, size_bytes=len(dump.data))
 
     def load(self, uri_or_sha: str, *, sha256: str, extra_trusted: Iterable[str] = ()) -> Any:
@@ -91,7 +98,7 @@ class ArtifactStore:
 
         is_sha = _SHA256.fullmatch(uri_or_sha.lower()) is not None
         path = self.path_for(_uri(uri_or_sha) if is_sha else uri_or_sha)
-        data = _read(path)
+        data = self._read(path)
         actual = hashlib.sha256(data).hexdigest()
         if actual != sha256.lower():
             raise ArtifactError(
@@ -119,36 +126,42 @@ class ArtifactStore:
                 "and modules it was saved with are installed and importable"
             ) from exc
 
-    def path_for(self, uri: str) -> Path:
-        """Return the absolute path of ``uri``, refusing any that leads outside the root."""
-        candidate = Path(uri)
-        if ".." in candidate.parts:
-            raise ArtifactError(
-                f"artifact uri {uri!r} contains '..'; uris are paths under {self.root} such "
-                "as 'sha256/ab/ab….skops'"
-            )
-        # resolve() follows symlinks, so a link inside the root that points out is caught too.
-        path = (self.root / candidate).resolve()
-        if not path.is_relative_to(self.root):
-            raise ArtifactError(
-                f"artifact uri {uri!r} resolves to {path}, outside the artifact root "
-                f"{self.root}; only files under the root are loaded"
-            )
-        return path
+    def path_for(self, uri: str) -> Path | str:
+        """Return where ``uri`` lives (a path, or a URL), refusing any outside the root."""
+        return self._files.locate(uri)
 
     def exists(self, sha256: str) -> bool:
         """Return whether a file for ``sha256`` is stored (its bytes are checked on load)."""
-        return (self.root / _uri(sha256)).is_file()
+        return self._files.exists(self._files.locate(_uri(sha256)))
 
-    def _holds(self, path: Path, sha: str) -> bool:
+    def _holds(self, location: Path | str, sha: str) -> bool:
         # Re-hashing an existing file costs a fraction of a millisecond and lets a re-run
         # of the cell repair a corrupted file instead of keeping it forever.
         try:
-            return hashlib.sha256(path.read_bytes()).hexdigest() == sha
+            return hashlib.sha256(self._files.read(location)).hexdigest() == sha
         except FileNotFoundError:
             return False
         except OSError as exc:
-            raise ArtifactError(f"cannot read existing artifact {path}: {exc}") from exc
+            raise ArtifactError(f"cannot read existing artifact {location}: {exc}") from exc
+
+    def _read(self, location: Path | str) -> bytes:
+        try:
+            return self._files.read(location)
+        except FileNotFoundError as exc:
+            raise ArtifactError(
+                f"artifact file {location} does not exist. It was deleted or the artifact "
+                "root moved; re-run the cell that produced it"
+            ) from exc
+        except OSError as exc:
+            raise ArtifactError(f"cannot read artifact {location}: {exc}") from exc
+
+    def _write(self, location: Path | str, data: bytes) -> None:
+        try:
+            self._files.write(location, data)
+        except OSError as exc:
+            raise ArtifactError(
+                f"cannot write artifact {location}: {exc}. Check free space and permissions"
+            ) from exc
 
 
 def _uri(sha256: str) -> str:
@@ -157,24 +170,3 @@ def _uri(sha256: str) -> str:
     if not _SHA256.fullmatch(sha):
         raise ArtifactError(f"a sha256 is 64 hex digits, but got {sha256!r}")
     return f"sha256/{sha[:2]}/{sha}.skops"
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError as exc:
-        raise ArtifactError(
-            f"artifact file {path} does not exist. It was deleted or the artifact root moved; "
-            "re-run the cell that produced it"
-        ) from exc
-    except OSError as exc:
-        raise ArtifactError(f"cannot read artifact {path}: {exc}") from exc
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    try:
-        write_atomically(path, data)
-    except OSError as exc:
-        raise ArtifactError(
-            f"cannot write artifact {path}: {exc}. Check free space and permissions"
-        ) from exc

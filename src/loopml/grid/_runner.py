@@ -21,7 +21,7 @@ from typing import Any
 
 from loopml.artifacts import ArtifactStore, input_schema, sample_rows
 from loopml.data import Dataset, Prepared, load_datasets, prepare
-from loopml.errors import ArtifactError
+from loopml.errors import AliasConflict, ArtifactError
 from loopml.executors import BaseExecutor, get_executor
 from loopml.grid._keys import preparation_key, study_key
 from loopml.grid._lineage import collect_lineage
@@ -31,7 +31,7 @@ from loopml.grid._results import ChampionChange, RunResult
 from loopml.grid._select import best_cell
 from loopml.grid._study import Study, TrialDone
 from loopml.monitoring import ReferenceProfile, build_profile
-from loopml.registry import CHAMPION, Registry
+from loopml.registry import CHAMPION, UNREAD, Registry
 from loopml.spec import Spec, check_spec
 from loopml.tracking import (
     ArtifactRecord,
@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 
 # A RUNNING run on another host whose heartbeat is older than this is taken as dead.
 _STALE_SECONDS = 120.0
+# Runs of one pipeline finishing together each lose the champion's compare-and-set at most
+# once per competitor before deciding again; this bounds that well above realistic ones.
+_REGISTER_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -415,32 +418,48 @@ class _Driver:
 
     def _register(self, cells: list[CellRecord]) -> dict[str, ChampionChange]:
         registry = Registry(self.store, self.artifacts)
-        metrics = self.spec.metrics.all
         out: dict[str, ChampionChange] = {}
         for name in self.datasets:
-            best = best_cell((c for c in cells if c.dataset == name), metrics)
-            if best is None:
-                continue
-            registered = self.spec.registered_name(name)
+            best = best_cell((c for c in cells if c.dataset == name), self.spec.metrics.all)
+            if best is not None:
+                out[name] = self._register_best(registry, name, best)
+        return out
+
+    def _register_best(self, registry: Registry, dataset: str, best: CellRecord) -> ChampionChange:
+        registered = self.spec.registered_name(dataset)
+        primary = self.spec.metrics.primary
+        reason = (
+            f"best of run {self.run_id[:8]}: {best.model} "
+            f"{primary}={best.metrics.get(primary, float('nan')):.4f}"
+        )
+        profile: ReferenceProfile | None = None
+        attempts = 0
+        while True:
             current = registry.champion(registered)
             if current is not None and self._same_work(current.cell_id, best):
                 # The champion is this very model: a new version would change nothing.
-                out[name] = ChampionChange(name, registered, current, current.version, False)
+                return ChampionChange(dataset, registered, current, current.version, False)
+            profile = profile or self._profile(dataset, best)
+            previous = current.version if current else None
+            try:
+                version = registry.register(
+                    registered,
+                    best,
+                    alias=self.register_as,
+                    # What we decided on: a champion that moved since is a conflict.
+                    expected=previous if self.register_as == CHAMPION else UNREAD,
+                    profile=profile,
+                    actor=self.actor,
+                    reason=reason,
+                )
+            except AliasConflict:
+                # Another run registered between our read and our write. Decide again, as
+                # if this run had finished after it; the alias moves by compare-and-set.
+                attempts += 1
+                if attempts == _REGISTER_ATTEMPTS:
+                    raise
                 continue
-            primary = metrics[0]
-            version = registry.register(
-                registered,
-                best,
-                alias=self.register_as,
-                profile=self._profile(name, best),
-                actor=self.actor,
-                reason=f"best of run {self.run_id[:8]}: {best.model} "
-                f"{primary}={best.metrics.get(primary, float('nan')):.4f}",
-            )
-            out[name] = ChampionChange(
-                name, registered, version, current.version if current else None, True
-            )
-        return out
+            return ChampionChange(dataset, registered, version, previous, True)
 
     def _profile(self, dataset: str, cell: CellRecord) -> ReferenceProfile:
         """Return what the monitor will compare this cell's served rows and answers with."""

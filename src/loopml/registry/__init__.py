@@ -5,6 +5,7 @@ from __future__ import annotations
 from loopml.registry._registry import (
     CHALLENGER,
     CHAMPION,
+    UNREAD,
     ModelSummary,
     Registry,
     default_actor,
@@ -14,6 +15,7 @@ from loopml.registry._registry import (
 __all__ = [
     "CHALLENGER",
     "CHAMPION",
+    "UNREAD",
     "ModelSummary",
     "Registry",
     "default_actor",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import getpass
 import socket
 from collections.abc import Iterable
@@ -15,10 +16,27 @@ from loopml.tracking import AliasEvent, BaseStore, CellRecord, EventKind, ModelV
 if TYPE_CHECKING:  # the statistics (scipy) load only where profiles are read
     from loopml.monitoring import ReferenceProfile
 
-__all__ = ["CHALLENGER", "CHAMPION", "ModelSummary", "Registry", "default_actor"]
+__all__ = [
+    "CHALLENGER",
+    "CHAMPION",
+    "UNREAD",
+    "ModelSummary",
+    "Registry",
+    "Unread",
+    "default_actor",
+]
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+
+
+class Unread(enum.Enum):
+    """The type of :data:`UNREAD`: an alias's version the registry reads for the caller."""
+
+    UNREAD = "unread"
+
+
+UNREAD = Unread.UNREAD
 
 
 def default_actor() -> str:
@@ -59,6 +77,7 @@ class Registry:
         cell: CellRecord,
         *,
         alias: str = CHAMPION,
+        expected: int | Unread | None = UNREAD,
         profile: ReferenceProfile | None = None,
         actor: str | None = None,
         reason: str,
@@ -68,8 +87,9 @@ class Registry:
         ``alias`` is the champion unless the version must first prove itself (a
         challenger). ``profile``, the reference the monitor compares served rows with, is
         stored before the version exists, so no version is ever without it. Compare-and-set:
-        if another process moves the alias between our read and our write, AliasConflict
-        is raised and no version is created.
+        if the alias is not at ``expected`` (the version the caller's decision was based
+        on, None: unset; by default where it is when read here), AliasConflict is raised
+        and no version is created.
         """
         if cell.artifact_sha256 is None:
             raise RegistryError(
@@ -80,10 +100,10 @@ class Registry:
             self.store.put_profile(cell.artifact_sha256, profile.to_json())
         # A champion moved by someone else since our read is a conflict the caller must
         # see; a challenger alias only marks the latest candidate, so we read again.
-        attempts = 1 if alias == CHAMPION else 5
+        # A caller's own expectation is never read again over its head.
+        attempts = 1 if alias == CHAMPION or not isinstance(expected, Unread) else 5
         while True:
             attempts -= 1
-            expected = self.store.get_alias(name, alias)
             try:
                 return self.store.register_version(
                     name=name,
@@ -91,7 +111,11 @@ class Registry:
                     artifact_sha256=cell.artifact_sha256,
                     metrics=dict(cell.metrics),
                     alias=alias,
-                    expected=expected,
+                    expected=(
+                        self.store.get_alias(name, alias)
+                        if isinstance(expected, Unread)
+                        else expected
+                    ),
                     actor=actor or default_actor(),
                     reason=reason,
                 )

@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 class ServeConfig:
     """How a server runs; every limit has a default a careful operator would pick."""
 
-    artifacts_root: Path
+    artifacts_root: Path | str
     spill_path: Path
     models: tuple[str, ...] | None = None
     token: str | None = None

@@ -243,8 +243,12 @@ class Spec(_Frozen):
         return self._root / ".loopml"
 
     @property
-    def artifacts_dir(self) -> Path:
-        return self._root / self.artifacts if self.artifacts else self.state_dir / "artifacts"
+    def artifacts_dir(self) -> Path | str:
+        """The artifact root: ``artifacts`` as a folder under the project, or as the fsspec
+        URL it is (``s3://bucket/prefix``); by default ``.loopml/artifacts``."""
+        if not self.artifacts:
+            return self.state_dir / "artifacts"
+        return self.artifacts if "://" in self.artifacts else self._root / self.artifacts
 
     def line_of(self, *key: str | int) -> int | None:
         """Return the YAML line of ``key`` (or of its nearest parent), when known."""

@@ -9,7 +9,10 @@ Contract, for every implementation:
 
 * **Thread safety.** Every method may be called from several threads of one process at
   once. Several processes may share one store (SQL backends); correctness then rests on
-  the database's transactions, never on in-process locks.
+  the database's transactions, never on in-process locks. A write whose transaction loses
+  a race to another writer (SQLite ``database is locked``, a PostgreSQL serialization
+  failure or deadlock) was rolled back and is run again after a random backoff; only
+  when retries run out does it raise StoreError.
 * **Atomicity.** Each method is one transaction: it happens entirely or not at all.
   ``add_cells`` writes its whole batch or nothing; ``register_version`` creates the version
   and moves the alias together or does neither.

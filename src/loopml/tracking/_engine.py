@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import random
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -18,11 +21,16 @@ __all__ = [
     "URL_EXAMPLES",
     "WRITE",
     "is_sqlite_memory",
+    "lost_race",
     "make_store_engine",
     "parse_url",
+    "retried",
     "shown",
     "translated",
 ]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 URL_EXAMPLES = "sqlite:///path/to/loopml.db or postgresql+psycopg://user@host:5432/loopml"
 
@@ -31,6 +39,14 @@ URL_EXAMPLES = "sqlite:///path/to/loopml.db or postgresql+psycopg://user@host:54
 WRITE = "loopml_write"
 
 _BUSY_TIMEOUT_MS = 30_000
+# A transaction that lost a race to another writer is run again this many times in all,
+# waiting a random time below BACKOFF_S * 2**attempt (at most _BACKOFF_CAP_S) in between.
+RACE_ATTEMPTS = 8
+_BACKOFF_S = 0.02
+_BACKOFF_CAP_S = 1.0
+# PostgreSQL's serialization_failure and deadlock_detected: the transaction was rolled
+# back because of another one, and may succeed when run again.
+_PG_RACES = frozenset({"40001", "40P01"})
 
 
 def parse_url(url: str) -> URL:
@@ -122,6 +138,43 @@ def _sqlite_begin(conn: Connection) -> None:
     except sqlite3.Error as error:
         # SQLAlchemy does not wrap errors raised in events; wrap it as it would have.
         raise exc.DBAPIError.instance(statement, None, error, sqlite3.Error) from error
+
+
+def lost_race(error: BaseException | None) -> bool:
+    """Tell whether a database error means another writer won, so a retry may succeed.
+
+    SQLite: busy (``database is locked``), which it also reports without waiting where
+    waiting could deadlock. PostgreSQL: a serialization failure or a deadlock. Either
+    way the transaction was rolled back, so running it again is safe.
+    """
+    orig = getattr(error, "orig", None)
+    if isinstance(orig, sqlite3.OperationalError):
+        return orig.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+    return getattr(orig, "sqlstate", None) in _PG_RACES
+
+
+def retried(method: Callable[P, R]) -> Callable[P, R]:
+    """Wrap a store method to run again, after a random backoff, when it lost a race.
+
+    The method must be one transaction (or stop at the first that commits): a lost race
+    rolled it back, so nothing is written twice. A StoreError chained to anything but a
+    lost race, or the last one after ``RACE_ATTEMPTS``, is raised as it is.
+    """
+
+    @functools.wraps(method)
+    def run_until_won(*args: P.args, **kwargs: P.kwargs) -> R:
+        attempt = 0
+        while True:
+            try:
+                return method(*args, **kwargs)
+            except StoreError as error:
+                attempt += 1
+                if attempt >= RACE_ATTEMPTS or not lost_race(error.__cause__):
+                    raise
+            # Random, so the losers of one race do not all collide again.
+            time.sleep(random.uniform(0, min(_BACKOFF_CAP_S, _BACKOFF_S * 2**attempt)))
+
+    return run_until_won
 
 
 @contextmanager

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 from loopml.errors import StoreError
-from loopml.tracking._engine import WRITE, shown, translated
+from loopml.tracking._engine import WRITE, lost_race, shown, translated
 from loopml.tracking.migrations import HEAD
 
 __all__ = ["SCRIPT_LOCATION", "current_revision", "upgrade_to_head"]
@@ -42,16 +41,9 @@ def upgrade_to_head(engine: Engine) -> None:
             # Processes opening a new SQLite file together can get "database is locked"
             # at once: SQLite skips its busy wait where waiting could deadlock. Opening
             # is safe to repeat, so wait and try again.
-            if not _sqlite_busy(error.__cause__) or time.monotonic() > deadline:
+            if not lost_race(error.__cause__) or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
-
-
-def _sqlite_busy(error: BaseException | None) -> bool:
-    orig = getattr(error, "orig", None)
-    return isinstance(orig, sqlite3.OperationalError) and (
-        orig.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
-    )
 
 
 def _upgrade(engine: Engine) -> None:

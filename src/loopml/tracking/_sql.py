@@ -31,6 +31,7 @@ from loopml.tracking._engine import (
     is_sqlite_memory,
     make_store_engine,
     parse_url,
+    retried,
     shown,
     translated,
 )
@@ -128,6 +129,7 @@ class SQLStore(BaseStore):
                 yield conn
 
     # -- runs -------------------------------------------------------------------------
+    @retried
     def create_run(self, run: RunRecord) -> None:
         run = _checks.normalize_run(run)
         with self._tx(f"create run {run.run_id!r}", write=True) as conn:
@@ -135,6 +137,7 @@ class SQLStore(BaseStore):
                 raise StoreError(f"run id {run.run_id!r} already exists; give the run a new id")
             conn.execute(insert(runs).values(run_row(run)))
 
+    @retried
     def finish_run(self, run_id: str, *, state: RunState, n_cells: int, n_failed: int) -> None:
         _checks.check_finish(run_id, state)
         values = {
@@ -171,6 +174,7 @@ class SQLStore(BaseStore):
             return [run_record(row) for row in conn.execute(query.limit(limit))]
 
     # -- cells ------------------------------------------------------------------------
+    @retried
     def add_cells(self, cells: Sequence[CellRecord]) -> None:
         batch = _checks.check_cells(cells)
         if not batch:
@@ -227,15 +231,18 @@ class SQLStore(BaseStore):
         return None if row is None else cell_record(row)
 
     # -- liveness ---------------------------------------------------------------------
+    @retried
     def heartbeat(self, run_id: str) -> None:
         with self._tx(f"record a heartbeat of run {run_id!r}", write=True) as conn:
             _sql_trials.touch(conn, run_id, _checks.utcnow())
 
+    @retried
     def abandon_run(self, run_id: str) -> int:
         with self._tx(f"abandon run {run_id!r}", write=True) as conn:
             return _sql_trials.abandon(conn, run_id, _checks.utcnow())
 
     # -- trials -----------------------------------------------------------------------
+    @retried
     def add_trials(self, trials: Sequence[TrialRecord]) -> None:
         batch = _checks.check_trials(trials, finishing=False)
         if not batch:
@@ -255,6 +262,7 @@ class SQLStore(BaseStore):
                 why = f"trials {taken} are already stored; finish them with finish_trials"
             raise StoreError(f"{why}; nothing was written") from bad.__cause__
 
+    @retried
     def finish_trials(self, trials: Sequence[TrialRecord]) -> None:
         batch = _checks.check_trials(trials, finishing=True)
         if batch:
@@ -282,6 +290,7 @@ class SQLStore(BaseStore):
             return _sql_trials.find_complete(conn, keys)
 
     # -- artifacts --------------------------------------------------------------------
+    @retried
     def add_artifacts(self, artifacts: Sequence[ArtifactRecord]) -> None:
         rows: dict[str, dict[str, Any]] = {}
         for artifact in artifacts:  # the first of a repeated sha256 wins, as in the table
@@ -307,6 +316,7 @@ class SQLStore(BaseStore):
         return None if row is None else artifact_record(row)
 
     # -- registry ---------------------------------------------------------------------
+    @retried
     def register_version(
         self,
         *,
@@ -345,6 +355,7 @@ class SQLStore(BaseStore):
             "concurrent registrations took every number first. Try again"
         )
 
+    @retried
     def set_alias(
         self,
         *,
@@ -412,12 +423,14 @@ class SQLStore(BaseStore):
             return [event_record(row) for row in conn.execute(query.order_by("event_id"))]
 
     # -- predictions ------------------------------------------------------------------
+    @retried
     def add_predictions(self, records: Sequence[PredictionRecord]) -> None:
         batch = _checks.check_predictions(records)
         if batch:
             with self._tx(f"add {len(batch)} predictions", write=True) as conn:
                 _sql_predictions.insert_predictions(conn, batch)
 
+    @retried
     def add_feedback(self, records: Sequence[FeedbackRecord]) -> None:
         batch = _checks.check_feedback(records)
         if batch:
@@ -452,6 +465,7 @@ class SQLStore(BaseStore):
             return _sql_predictions.count_labelled(conn, name, since=since, version=version)
 
     # -- model events -----------------------------------------------------------------
+    @retried
     def add_model_event(self, event: ModelEvent) -> int:
         event = _checks.check_model_event(event)
         with self._tx(f"add a {event.kind.value} event of {event.name!r}", write=True) as conn:
@@ -476,6 +490,7 @@ class SQLStore(BaseStore):
             return _sql_events.latest(conn, name, kind)
 
     # -- reference profiles -----------------------------------------------------------
+    @retried
     def put_profile(self, sha256: str, profile: Mapping[str, Any]) -> None:
         _checks.check_profile(sha256, profile)
         with self._tx(f"store the reference profile of {sha256}", write=True) as conn:

@@ -13,7 +13,6 @@ import time
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -187,7 +186,7 @@ def _run(task: RungTask) -> RungOutcome:
         fitted.fit(prepared.X_final, prepared.y_final)
         refit_seconds = time.perf_counter() - started
     pipeline = Pipeline([("preprocess", prepared.final_preprocessor), ("model", fitted)])
-    artifact = ArtifactStore(Path(task.artifacts_root)).save(pipeline)
+    artifact = ArtifactStore(task.artifacts_root).save(pipeline)
     return replace(
         outcome,
         seconds=outcome.seconds + refit_seconds,

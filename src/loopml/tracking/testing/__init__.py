@@ -12,7 +12,8 @@ yields a fresh, empty store and closes it afterwards::
 The tests follow the contract in :mod:`loopml.tracking._base`, one module per part of it:
 runs, liveness, cells and artifacts; trials and abandoned runs; the registry; served
 predictions and their feedback; model events and reference profiles. The builders
-(``make_run``, ...) give records to store in tests of code that uses a store.
+(``make_run``, ...) give records to store in tests of code that uses a store;
+``register_champion`` and ``check_champion_chain`` test registrations from many processes.
 """
 
 from __future__ import annotations
@@ -30,13 +31,18 @@ from loopml.tracking.testing._builders import (
 )
 from loopml.tracking.testing._monitoring import MonitoringContract
 from loopml.tracking.testing._predictions import PredictionContract
-from loopml.tracking.testing._registry import RegistryContract
+from loopml.tracking.testing._registry import (
+    RegistryContract,
+    check_champion_chain,
+    register_champion,
+)
 from loopml.tracking.testing._runs import RunContract
 from loopml.tracking.testing._trials import TrialContract
 
 __all__ = [
     "T0",
     "StoreContract",
+    "check_champion_chain",
     "make_artifact",
     "make_cell",
     "make_feedback",
@@ -44,6 +50,7 @@ __all__ = [
     "make_prediction",
     "make_run",
     "make_trial",
+    "register_champion",
     "running",
 ]
 

@@ -18,7 +18,7 @@ from loopml.tracking.testing._builders import (
     run_threads,
 )
 
-__all__ = ["RegistryContract"]
+__all__ = ["RegistryContract", "check_champion_chain", "register_champion"]
 
 
 def _move(
@@ -192,3 +192,56 @@ class RegistryContract:
         assert [c.actual for c in lost] == won * (THREADS - 1)
         assert store.get_alias("shop.eu", "champion") == won[0]
         assert [e.to_version for e in store.list_events("shop.eu")] == [1, won[0]]
+
+    def test_32_champion_registrations_at_once_number_and_chain_every_move(
+        self, store: BaseStore
+    ) -> None:
+        cell = self._registrable(store)
+        callers = 32
+        numbers: list[int] = []
+
+        def work(index: int) -> None:
+            numbers.append(register_champion(store, cell.cell_id, actor=f"t{index}"))
+
+        run_threads(work, callers)
+        assert sorted(numbers) == list(range(1, callers + 1))
+        check_champion_chain(store, "shop.eu", callers)
+
+
+def register_champion(
+    store: BaseStore, cell_id: str, *, actor: str, name: str = "shop.eu", attempts: int = 1000
+) -> int:
+    """Register a version of ``name`` as its champion, as a careful caller does; return it.
+
+    The caller reads the champion, registers against it, and on a conflict reads again: a
+    lost compare-and-set creates no version, so none is skipped or repeated.
+    """
+    for _ in range(attempts):
+        expected = store.get_alias(name, "champion")
+        try:
+            version = store.register_version(
+                name=name,
+                cell_id=cell_id,
+                artifact_sha256="a" * 64,
+                metrics={"accuracy": 0.9},
+                alias="champion",
+                expected=expected,
+                actor=actor,
+                reason="best",
+            )
+        except AliasConflict:
+            continue
+        return version.version
+    raise AssertionError(f"{actor} lost the champion's compare-and-set {attempts} times")
+
+
+def check_champion_chain(store: BaseStore, name: str, versions: int) -> None:
+    """Assert versions 1..``versions`` exist, each moved the champion once, none lost."""
+    assert [v.version for v in store.list_versions(name)] == list(range(versions, 0, -1))
+    events = store.list_events(name, alias="champion")
+    assert sorted(e.to_version for e in events) == list(range(1, versions + 1))
+    # Every move started where the one before it ended: none overwrote another.
+    assert [e.from_version for e in events] == [None, *(e.to_version for e in events[:-1])]
+    champion = store.get_alias(name, "champion")
+    assert champion is not None and champion == events[-1].to_version
+    assert store.get_version(name, champion).version == champion
