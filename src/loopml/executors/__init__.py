@@ -8,7 +8,7 @@ the conformance suite in :mod:`loopml.executors.testing`.
 
 from __future__ import annotations
 
-from loopml.executors._base import BaseExecutor, Completed
+from loopml.executors._base import BaseExecutor, Completed, Shared
 from loopml.executors._factory import default_workers, get_executor
 from loopml.executors._inline import InlineExecutor
 from loopml.executors._process import ProcessExecutor
@@ -18,6 +18,7 @@ __all__ = [
     "Completed",
     "InlineExecutor",
     "ProcessExecutor",
+    "Shared",
     "default_workers",
     "get_executor",
 ]

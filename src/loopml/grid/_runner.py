@@ -22,7 +22,7 @@ from typing import Any
 from loopml.artifacts import ArtifactStore, input_schema, sample_rows
 from loopml.data import Dataset, Prepared, load_datasets, prepare
 from loopml.errors import ArtifactError
-from loopml.executors import BaseExecutor, get_executor
+from loopml.executors import BaseExecutor, Shared, get_executor
 from loopml.grid._keys import preparation_key, study_key
 from loopml.grid._lineage import collect_lineage
 from loopml.grid._observer import RunObserver
@@ -44,7 +44,7 @@ from loopml.tracking import (
     TrialState,
     get_store,
 )
-from loopml.tuning import RungOutcome, RungTask, run_rung
+from loopml.tuning import RungOutcome, RungTask, run_shared_rung, task_fields
 
 __all__ = ["Force", "open_store", "recover_abandoned", "run", "validate"]
 
@@ -174,6 +174,8 @@ class _Driver:
         self.root = str(self.artifacts.root)
         self.run_id = uuid.uuid4().hex
         self.prepared: dict[str, Prepared] = {}
+        # Each dataset's prepared data as the executor shares it with every trial.
+        self.shared: dict[str, Shared] = {}
         self.schemas: dict[str, tuple[dict[str, Any], tuple[dict[str, Any], ...]]] = {}
         self.trials: list[TrialRecord] = []
         self.tickets: dict[int, tuple[Study, int]] = {}
@@ -304,7 +306,7 @@ class _Driver:
             if isinstance(result, TrialDone):
                 self._done(result, recorder)
             else:
-                self.tickets[executor.submit(run_rung, result)] = (study, number)
+                self._submit(executor, result, study)
         if any(s.remaining for s in studies):
             self.stopped_by_budget = True
 
@@ -326,7 +328,15 @@ class _Driver:
                 task = study.first_task(record.number, self._prepare(study.dataset), self.root)
                 self.started += 1
                 recorder.started(record)
-                self.tickets[executor.submit(run_rung, task)] = (study, record.number)
+                self._submit(executor, task, study)
+
+    def _submit(self, executor: BaseExecutor, task: RungTask, study: Study) -> None:
+        if task.dataset not in self.shared:
+            self.shared[task.dataset] = executor.share(task.prepared)
+        ticket = executor.submit(
+            run_shared_rung, task_fields(task), shared=self.shared[task.dataset]
+        )
+        self.tickets[ticket] = (study, task.number)
 
     def _prepare(self, name: str) -> Prepared:
         if name not in self.prepared:
