@@ -12,7 +12,9 @@
   the same work; a worker runs it through :func:`~loopml.executors._worker.serve`, which
   never raises. A Dask task that errs therefore failed for a reason outside the work.
 * **Shared values.** :meth:`DaskExecutor.share` scatters a value to every worker once;
-  tasks name its future, and Dask hands each task the worker's copy.
+  tasks name its future, and Dask hands each task the worker's copy. Scattered data
+  cannot be recomputed: when the workers holding it have all died, the driver scatters
+  its own copy again.
 * **Dispatch.** At most ``workers`` submissions are Dask tasks at a time; the rest wait in
   the driver. Every task handed to Dask is thus running or about to, which is what lets
   :meth:`DaskExecutor.cancel_queued` drop exactly the work no worker has started.
@@ -20,17 +22,25 @@
   worker; after ``max_retries`` such deaths it gives up (``KilledWorker``), and the
   submission completes with an error. On a cluster this executor starts, ``max_retries``
   sets the scheduler's ``allowed_failures``; an existing scheduler keeps its own
-  ``distributed.scheduler.allowed-failures`` setting.
+  ``distributed.scheduler.allowed-failures`` setting. When dead workers took a task's
+  data with them (its shared value, or its result before the driver fetched it), Dask
+  cancels the task: it is sent again, and the deaths the scheduler's events pin on it
+  count toward ``max_retries``. The scheduler counts afresh for the task sent again, so
+  work that kills every worker it runs on may take a worker or two more than
+  ``max_retries`` allows before it fails. Work that merely lost its data is sent again at
+  most :data:`_MAX_RESENDS` times.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import queue
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from loopml.errors import ExecutorError, InputError
@@ -39,8 +49,31 @@ from loopml.executors._worker import decode_reply, encode_work, serve, unpicklab
 
 __all__ = ["DaskExecutor"]
 
+log = logging.getLogger(__name__)
+
 # How long to wait for a scheduler to answer.
 _CONNECT_SECONDS = 30.0
+# How often a submission whose data the cluster lost is sent again before it fails.
+_MAX_RESENDS = 10
+
+
+@dataclass(eq=False)
+class _Scattered:
+    """A shared value and its future on the cluster, replaced if the cluster loses it."""
+
+    value: Any
+    future: Any
+
+
+@dataclass(eq=False)
+class _Task:
+    """A submission as the driver keeps it until it completes, to send it again if lost."""
+
+    ticket: int
+    request: bytes
+    shared: tuple[_Scattered, ...]
+    resent: int = 0
+    deaths: int = 0  # workers that died running it, under the keys it had before
 
 
 def _distributed() -> Any:
@@ -85,8 +118,8 @@ class DaskExecutor(BaseExecutor):
         # distributed is imported lazily and only partly typed: its objects are Any here.
         self._cluster: Any = None
         self._client: Any = None
-        self._queue: deque[tuple[int, bytes, tuple[Any, ...]]] = deque()
-        self._running: dict[Any, int] = {}  # Dask future -> ticket
+        self._queue: deque[_Task] = deque()
+        self._running: dict[Any, _Task] = {}  # by Dask future
         # Filled by Dask's callback thread with each future that finished, erred or was
         # cancelled; read by the driver.
         self._finished: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -116,14 +149,7 @@ class DaskExecutor(BaseExecutor):
     def share(self, value: Any) -> Shared:
         """Send ``value`` to every worker now; tasks that pass the handle use their copy."""
         self.start()
-        try:
-            [future] = self._connected().scatter([value], broadcast=True, hash=False)
-        except Exception as exc:  # pickling errors, a lost connection: the value never left
-            raise ExecutorError(
-                f"could not send a {type(value).__qualname__} to the Dask workers: {exc!r}. "
-                "Share plain data (arrays, frames, dataclasses of them)"
-            ) from exc
-        return Shared(value, future)
+        return Shared(value, _Scattered(value, self._scatter(value)))
 
     def submit(self, fn: Callable[..., Any], arg: Any, *, shared: Shared | None = None) -> int:
         self._check_open()
@@ -131,7 +157,7 @@ class DaskExecutor(BaseExecutor):
         self._next_ticket += 1
         # A handle this executor did not scatter travels inside the request, like `arg`.
         ref = None if shared is None else shared.ref
-        scattered = isinstance(ref, self._dd.Future)
+        scattered = (ref,) if isinstance(ref, _Scattered) else ()
         args = (arg,) if shared is None or scattered else (arg, shared.value)
         try:
             request = encode_work(fn, args)
@@ -139,7 +165,7 @@ class DaskExecutor(BaseExecutor):
             self._done.append(Completed(ticket, None, unpicklable_work(fn, exc)))
             return ticket
         self.start()
-        self._queue.append((ticket, request, (ref,) if scattered else ()))
+        self._queue.append(_Task(ticket, request, scattered))
         self._dispatch()
         return ticket
 
@@ -155,19 +181,20 @@ class DaskExecutor(BaseExecutor):
                 future = self._finished.get(timeout=remaining)
             except queue.Empty:
                 return None
-            ticket = self._running.pop(future, None)
-            if ticket is None:
+            task = self._running.pop(future, None)
+            if task is None:
                 continue  # cancelled by close(): nobody waits for it
-            completed = self._collect(ticket, future)
+            completed = self._collect(task, future)
             self._dispatch()
-            return completed
+            if completed is not None:
+                return completed
 
     @property
     def pending(self) -> int:
         return len(self._queue) + len(self._running) + len(self._done)
 
     def cancel_queued(self) -> list[int]:
-        tickets = [ticket for ticket, _, _ in self._queue]
+        tickets = [task.ticket for task in self._queue]
         self._queue.clear()
         return tickets
 
@@ -236,28 +263,77 @@ class DaskExecutor(BaseExecutor):
     def _dispatch(self) -> None:
         client = self._connected()
         while self._queue and len(self._running) < self.workers:
-            ticket, request, refs = self._queue.popleft()
-            future = client.submit(serve, request, *refs, pure=False)
-            self._running[future] = ticket
+            task = self._queue.popleft()
+            refs = [shared.future for shared in task.shared]
+            future = client.submit(serve, task.request, *refs, pure=False)
+            self._running[future] = task
             future.add_done_callback(self._finished.put)
 
-    def _collect(self, ticket: int, future: Any) -> Completed[Any]:
-        if future.status == "finished":
-            try:
-                return decode_reply(ticket, future.result())
-            except Exception as exc:  # the result was lost before it could be fetched
-                return Completed(ticket, None, f"the result was lost on the Dask cluster: {exc!r}")
+    def _scatter(self, value: Any) -> Any:
+        try:
+            [future] = self._connected().scatter([value], broadcast=True, hash=False)
+        except Exception as exc:  # pickling errors, a lost connection: the value never left
+            raise ExecutorError(
+                f"could not send a {type(value).__qualname__} to the Dask workers: {exc!r}. "
+                "Share plain data (arrays, frames, dataclasses of them)"
+            ) from exc
+        return future
+
+    def _collect(self, task: _Task, future: Any) -> Completed[Any] | None:
+        """Return the submission's outcome, or ``None`` when it was lost and sent again."""
+        ticket = task.ticket
         if future.status == "error":
             error = future.exception()
             if isinstance(error, self._dd.KilledWorker):
-                return Completed(ticket, None, _killed(error))
+                deaths = task.deaths + error.allowed_failures + 1
+                return Completed(ticket, None, _killed(deaths, self._max_retries))
             return Completed(ticket, None, f"the Dask task of this work failed: {error!r}")
-        return Completed(
-            ticket,
-            None,
-            f"the Dask task of this work was {future.status}: a worker holding its data "
-            "left the cluster",
-        )
+        if future.status == "finished":
+            try:
+                return decode_reply(ticket, future.result())
+            except Exception:  # the result left with its worker: run the work again
+                pass
+        # Dask cancels a task whose data (a shared value, its result) left with dead workers.
+        task.deaths += self._deaths(future.key)
+        if task.deaths > self._max_retries:
+            return Completed(ticket, None, _killed(task.deaths, self._max_retries))
+        if task.resent >= _MAX_RESENDS:
+            return Completed(
+                ticket,
+                None,
+                f"the Dask cluster lost this work's data {task.resent + 1} times as its "
+                "workers died: try fewer workers",
+            )
+        task.resent += 1
+        for shared in task.shared:
+            if shared.future.status != "finished":
+                shared.future = self._scatter(shared.value)
+        self._queue.appendleft(task)
+        return None
+
+    def _deaths(self, key: Any) -> int:
+        """Return how many workers died while running the task ``key``, per the scheduler.
+
+        Counted on the scheduler: some of its events cannot be sent to a client. A
+        scheduler that cannot run loopml's code counts none, leaving _MAX_RESENDS to stop.
+        """
+        try:
+            return int(self._connected().run_on_scheduler(_deaths_of, key))
+        except Exception:
+            log.warning("could not ask the Dask scheduler which workers died", exc_info=True)
+            return 0
+
+
+def _deaths_of(key: Any, dask_scheduler: Any) -> int:
+    """On the scheduler: return how many workers died while running the task ``key``."""
+    return sum(
+        1
+        for _, event in dask_scheduler.get_events("all")
+        if isinstance(event, dict)
+        and event.get("action") == "remove-worker"
+        and not event.get("expected")
+        and key in event.get("processing-tasks", ())
+    )
 
 
 def _import_all(modules: tuple[str, ...]) -> None:
@@ -268,10 +344,9 @@ def _import_all(modules: tuple[str, ...]) -> None:
             importlib.import_module(name)
 
 
-def _killed(exc: Any) -> str:
-    tries = exc.allowed_failures + 1
+def _killed(deaths: int, max_retries: int) -> str:
     return (
-        f"every Dask worker that ran this work died while running it ({tries} tries, the "
-        f"last on {exc.last_worker.address}); a worker killed by the system often ran out "
-        "of memory: try fewer workers"
+        f"{deaths} Dask workers died while running this work, more than max_retries="
+        f"{max_retries} allows; a worker killed by the system often ran out of memory: try "
+        "fewer workers"
     )
