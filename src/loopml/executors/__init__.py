@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from loopml.executors._base import BaseExecutor, Completed, Shared
 from loopml.executors._dask import DaskExecutor
-from loopml.executors._factory import check_executor, default_workers, get_executor
+from loopml.executors._factory import (
+    check_executor,
+    default_workers,
+    get_executor,
+    is_scheduler_address,
+)
 from loopml.executors._inline import InlineExecutor
 from loopml.executors._process import ProcessExecutor
 
@@ -26,4 +31,5 @@ __all__ = [
     "check_executor",
     "default_workers",
     "get_executor",
+    "is_scheduler_address",
 ]

@@ -12,7 +12,7 @@ from loopml.executors._dask import DaskExecutor
 from loopml.executors._inline import InlineExecutor
 from loopml.executors._process import ProcessExecutor
 
-__all__ = ["check_executor", "get_executor"]
+__all__ = ["check_executor", "get_executor", "is_scheduler_address"]
 
 # Scheduler address schemes a Dask client connects to over the network.
 _DASK_SCHEMES = ("tcp", "tls")
@@ -30,20 +30,22 @@ def check_executor(executor: str | None, *, where: str = "`executor`") -> str:
     """
     if executor is None or executor == "local":
         return "local"
-    if executor == "dask":
-        return executor
-    try:
-        parts = urlsplit(executor)
-        port = parts.port
-    except ValueError:  # a port that is not a number
-        port = None
-        parts = urlsplit("")
-    if parts.scheme in _DASK_SCHEMES and parts.hostname and port:
+    if executor == "dask" or is_scheduler_address(executor):
         return executor
     raise InputError(
         f"{where} must be 'local', 'dask' (a local Dask cluster) or a Dask scheduler address "
         f"such as tcp://host:8786, but got {executor!r}"
     )
+
+
+def is_scheduler_address(value: str) -> bool:
+    """Return whether ``value`` reads as a Dask scheduler's address: ``tcp://host:port``."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:  # a port that is not a number
+        return False
+    return parts.scheme in _DASK_SCHEMES and bool(parts.hostname) and bool(port)
 
 
 def get_executor(

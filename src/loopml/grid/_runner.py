@@ -22,7 +22,7 @@ from typing import Any
 from loopml.artifacts import ArtifactStore, input_schema, sample_rows
 from loopml.data import Dataset, Prepared, load_datasets, prepare
 from loopml.errors import ArtifactError
-from loopml.executors import BaseExecutor, Shared, get_executor
+from loopml.executors import BaseExecutor, Shared, check_executor, get_executor
 from loopml.grid._keys import preparation_key, study_key
 from loopml.grid._lineage import collect_lineage
 from loopml.grid._observer import RunObserver
@@ -84,6 +84,7 @@ def run(
     spec: Spec,
     *,
     workers: int | None = None,
+    executor: str | None = None,
     store: BaseStore | str | None = None,
     observer: RunObserver | None = None,
     actor: str | None = None,
@@ -104,7 +105,12 @@ def run(
     raises (or whose worker dies) is recorded FAILED with its traceback and the others go
     on; check :attr:`RunResult.ok`. ``budget_seconds`` and ``max_trials`` stop scheduling
     new work once spent; what is unfinished is left for a later run (state STOPPED).
+
+    ``executor`` says where trials run (see :func:`~loopml.executors.get_executor`):
+    ``"local"``, ``"dask"`` or a Dask scheduler's address; by default the spec's
+    ``executor`` section, else local.
     """
+    where = check_executor(executor if executor is not None else spec.executor.target)
     observer = observer or RunObserver()
     # A caller that has just validated (the CLI plans first) passes its datasets: large
     # files are then read and fingerprinted once.
@@ -114,7 +120,7 @@ def run(
     try:
         recover_abandoned(db, spec.name)
         driver = _Driver(spec, loaded, db, observer, actor, force or Force(), register_as)
-        return driver.run(workers, budget_seconds, max_trials, estimate)
+        return driver.run(workers, where, budget_seconds, max_trials, estimate)
     finally:
         if owns_store:
             db.close()
@@ -215,11 +221,12 @@ class _Driver:
     def run(
         self,
         workers: int | None,
+        where: str,
         budget_seconds: float | None,
         max_trials: int | None,
         estimate: Mapping[str, Any] | None,
     ) -> RunResult:
-        executor = get_executor(workers, preload=["loopml.tuning"])
+        executor = get_executor(workers, preload=["loopml.tuning"], executor=where)
         studies = self._studies(executor.workers)
         to_run = sum(s.remaining for s in studies)
         cached = sum(min(s.cached, s.target) for s in studies)

@@ -18,6 +18,7 @@ from loopml.spec._policy import (
 )
 from loopml.spec._schema import (
     DatasetSpec,
+    ExecutorSpec,
     MetricsSpec,
     ModelSpec,
     PreprocessingSpec,
@@ -43,6 +44,7 @@ __all__ = [
     "DatasetSpec",
     "Dimension",
     "DriftSpec",
+    "ExecutorSpec",
     "FloatDimension",
     "GuardSpec",
     "IntDimension",
