@@ -16,7 +16,6 @@ from loopml.executors._factory import (
     check_executor,
     default_workers,
     get_executor,
-    is_scheduler_address,
 )
 from loopml.executors._inline import InlineExecutor
 from loopml.executors._process import ProcessExecutor
@@ -31,5 +30,4 @@ __all__ = [
     "check_executor",
     "default_workers",
     "get_executor",
-    "is_scheduler_address",
 ]

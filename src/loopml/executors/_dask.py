@@ -232,6 +232,9 @@ class DaskExecutor(BaseExecutor):
                     processes=True,
                     host="127.0.0.1",
                     dashboard_address=None,
+                    # Dask logs a traceback for each worker it loses, and for heartbeats
+                    # cut short at shutdown; what matters reaches the driver as errors.
+                    silence_logs=logging.CRITICAL,
                     # The scheduler serves health checks over HTTP even with the dashboard
                     # off: on a free port, not 8787, which another cluster may hold.
                     scheduler_kwargs={

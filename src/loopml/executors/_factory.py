@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 from loopml.errors import InputError
 from loopml.executors._base import BaseExecutor
 from loopml.executors._dask import DaskExecutor
 from loopml.executors._inline import InlineExecutor
 from loopml.executors._process import ProcessExecutor
+from loopml.spec import is_scheduler_address
 
-__all__ = ["check_executor", "get_executor", "is_scheduler_address"]
-
-# Scheduler address schemes a Dask client connects to over the network.
-_DASK_SCHEMES = ("tcp", "tls")
+__all__ = ["check_executor", "get_executor"]
 
 
 def default_workers() -> int:
@@ -36,16 +33,6 @@ def check_executor(executor: str | None, *, where: str = "`executor`") -> str:
         f"{where} must be 'local', 'dask' (a local Dask cluster) or a Dask scheduler address "
         f"such as tcp://host:8786, but got {executor!r}"
     )
-
-
-def is_scheduler_address(value: str) -> bool:
-    """Return whether ``value`` reads as a Dask scheduler's address: ``tcp://host:port``."""
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError:  # a port that is not a number
-        return False
-    return parts.scheme in _DASK_SCHEMES and bool(parts.hostname) and bool(port)
 
 
 def get_executor(

@@ -26,6 +26,7 @@ from loopml.spec._schema import (
     SplitSpec,
     Step,
     Task,
+    is_scheduler_address,
 )
 from loopml.spec._search import (
     CategoricalDimension,
@@ -65,6 +66,7 @@ __all__ = [
     "Window",
     "check_spec",
     "import_object",
+    "is_scheduler_address",
     "known_metrics",
     "load_spec",
     "metric_task",

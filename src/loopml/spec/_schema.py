@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -22,7 +23,6 @@ from pydantic import (
     model_validator,
 )
 
-from loopml.executors import is_scheduler_address
 from loopml.spec._policy import MonitorSpec, UpdateSpec
 from loopml.spec._search import Dimension, PrunerName, SamplerName, TuningSpec
 
@@ -198,6 +198,20 @@ class MetricsSpec(_Frozen):
     @property
     def all(self) -> list[str]:
         return [self.primary, *[m for m in self.extra if m != self.primary]]
+
+
+# Scheduler address schemes a Dask client connects to over the network.
+_DASK_SCHEMES = ("tcp", "tls")
+
+
+def is_scheduler_address(value: str) -> bool:
+    """Return whether ``value`` reads as a Dask scheduler's address: ``tcp://host:port``."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:  # a port that is not a number
+        return False
+    return parts.scheme in _DASK_SCHEMES and bool(parts.hostname) and bool(port)
 
 
 class ExecutorSpec(_Frozen):
