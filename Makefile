@@ -35,6 +35,7 @@ bench: dev
 	$(BIN)/python bench/pruning.py
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/drift.py
+	$(BIN)/python bench/scale.py
 
 lint: dev
 	$(BIN)/ruff check src tests bench examples

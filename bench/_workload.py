@@ -23,9 +23,9 @@ HEAVY_MODELS = {
 }
 
 
-def make_dataset(seed: int) -> pd.DataFrame:
+def make_dataset(seed: int, rows: int = 2000) -> pd.DataFrame:
     """Return dataset ``seed`` of W: make_classification(2000 rows, 20 features)."""
-    X, y = make_classification(n_samples=2000, n_features=20, random_state=seed)
+    X, y = make_classification(n_samples=rows, n_features=20, random_state=seed)
     frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
     frame["y"] = y
     return frame

@@ -8,7 +8,13 @@ import threading
 import pytest
 
 from loopml.errors import InputError
-from loopml.executors import Completed, InlineExecutor, ProcessExecutor, get_executor
+from loopml.executors import (
+    Completed,
+    InlineExecutor,
+    ProcessExecutor,
+    check_executor,
+    get_executor,
+)
 from loopml.executors.testing import ExecutorContract, ExecutorFactory, PoolExecutorContract
 
 # Workers re-run pytest's launcher as their main module (on Python < 3.13.8 the fork
@@ -77,3 +83,29 @@ def test_no_worker_count_means_one_per_usable_cpu() -> None:
 def test_fewer_than_one_worker_is_refused(workers: int) -> None:
     with pytest.raises(InputError, match=rf"`workers` must be >= 1, but got {workers}\. Pass"):
         get_executor(workers)
+
+
+@pytest.mark.parametrize("executor", [None, "local"])
+def test_local_means_loopmls_own_executors(executor: str | None) -> None:
+    with get_executor(1, executor=executor) as inline, get_executor(2, executor=executor) as pool:
+        assert isinstance(inline, InlineExecutor)
+        assert isinstance(pool, ProcessExecutor)
+
+
+@pytest.mark.parametrize(
+    "executor", ["Dask", "threads", "http://host:8786", "tcp://host", "tcp://host:port", "tcp://"]
+)
+def test_an_unknown_executor_is_refused_naming_the_option(executor: str) -> None:
+    with pytest.raises(
+        InputError,
+        match=r"^--executor must be 'local', 'dask' \(a local Dask cluster\) or a Dask "
+        rf"scheduler address such as tcp://host:8786, but got '{executor}'$",
+    ):
+        check_executor(executor, where="--executor")
+    with pytest.raises(InputError, match=r"^`executor` must be 'local', 'dask'"):
+        get_executor(2, executor=executor)
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "tls://scheduler.example:8786"])
+def test_a_scheduler_address_is_an_executor(address: str) -> None:
+    assert check_executor(address) == address

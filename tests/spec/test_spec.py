@@ -131,3 +131,25 @@ def test_import_paths_in_both_forms() -> None:
 )
 def test_metric_tasks(metric: str, task: str | None) -> None:
     assert metric_task(metric) == task
+
+
+def test_the_executor_section_is_optional_and_leaves_older_specs_their_hash() -> None:
+    spec = parse_spec(MINIMAL)
+    assert spec.executor.target is None
+    assert "executor" not in spec.model_dump()
+    assert spec_hash(spec) == spec_hash(parse_spec(MINIMAL + "executor: {}\n"))
+    assert parse_spec(MINIMAL + "executor: {dask: local}\n").executor.target == "dask"
+    remote = parse_spec(MINIMAL + "executor: {dask: 'tcp://10.0.0.5:8786'}\n")
+    assert remote.executor.target == "tcp://10.0.0.5:8786"
+
+
+@pytest.mark.parametrize("value", ["yes", "dask", "http://host:8786", "tcp://host"])
+def test_an_executor_that_is_not_local_or_an_address_names_the_key(value: str) -> None:
+    with pytest.raises(SpecError) as info:
+        parse_spec(MINIMAL + f"executor: {{dask: '{value}'}}\n", file="<spec>")
+    message = str(info.value)
+    assert "executor.dask" in message
+    assert (
+        "`dask` must be 'local' or a Dask scheduler address such as tcp://host:8786, "
+        f"but got {value!r}"
+    ) in message

@@ -18,6 +18,7 @@ from loopml.spec import Spec
 from loopml.tracking import BaseStore
 
 __all__ = [
+    "ExecutorOption",
     "JsonOption",
     "SpecOption",
     "WorkersOption",
@@ -49,6 +50,15 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 WorkersOption = Annotated[
     int | None,
     typer.Option("--workers", "-w", min=1, help="Processes (default: cores; 1 = inline)."),
+]
+
+ExecutorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--executor",
+        help="Where trials run: local (default), dask (a Dask cluster on this machine) or a "
+        "Dask scheduler address tcp://host:8786. Default: the spec's executor section.",
+    ),
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])

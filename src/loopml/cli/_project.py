@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from loopml import grid
 from loopml.cli._app import (
+    ExecutorOption,
     JsonOption,
     SpecOption,
     WorkersOption,
@@ -21,7 +22,7 @@ from loopml.cli._app import (
 from loopml.cli._duration import parse_duration
 from loopml.cli._scaffold import scaffold
 from loopml.data import Dataset
-from loopml.executors import default_workers
+from loopml.executors import check_executor, default_workers
 from loopml.grid import ChampionChange, RunResult, summarize_failures
 from loopml.spec import Spec, load_spec
 from loopml.tracking import RunState
@@ -129,6 +130,7 @@ def _plan(
 def run(
     spec_path: SpecOption = Path("loopml.yaml"),
     workers: WorkersOption = None,
+    executor: ExecutorOption = None,
     force: Annotated[bool, typer.Option("--force", help="Recompute everything.")] = False,
     force_dataset: Annotated[
         list[str] | None, typer.Option("--force-dataset", help="Recompute this dataset's cells.")
@@ -146,6 +148,8 @@ def run(
     as_json: JsonOption = False,
 ) -> None:
     """Run the grid (only what is not cached), record every trial, register champions."""
+    if executor is not None:
+        check_executor(executor, where="--executor")
     spec = load_spec(spec_path)
     for name, known, option in (
         (force_dataset or [], spec.datasets, "--force-dataset"),
@@ -170,6 +174,7 @@ def run(
             spec,
             datasets=datasets,
             workers=workers,
+            executor=executor,
             observer=observer,
             force=grid.Force(force, tuple(force_dataset or ()), tuple(force_model or ())),
             budget_seconds=budget_seconds,

@@ -7,6 +7,13 @@ died (killed, out of memory, segfault), an argument that could not be sent, or a
 exception that escaped ``fn``. Such a :class:`Completed` has ``error`` set and ``value``
 ``None``; the other work goes on.
 
+A large value that many submissions need (a dataset's prepared folds) is handed to
+:meth:`BaseExecutor.share` once; the :class:`Shared` handle it returns is passed to each
+:meth:`BaseExecutor.submit`, and the work receives the value as a second argument. How
+often the value travels is the executor's business: the inline executor never copies it,
+the process pool sends it with each submission (as an argument would), the Dask executor
+sends it to every worker once.
+
 Executors are used from one driver thread; they are not thread-safe. Workers never touch
 the tracking store: results travel back to the driver, which alone writes.
 """
@@ -18,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-__all__ = ["BaseExecutor", "Completed"]
+__all__ = ["BaseExecutor", "Completed", "Shared"]
 
 R = TypeVar("R")
 
@@ -36,6 +43,19 @@ class Completed(Generic[R]):
         return self.error is None
 
 
+@dataclass(frozen=True, eq=False)
+class Shared:
+    """A value handed to :meth:`BaseExecutor.share`, to pass to many submissions.
+
+    ``value`` is the driver's own copy. ``ref`` is the executor's reference to the copy
+    its workers hold (a Dask future), or ``None`` when the value travels with each
+    submission. Use a handle only with the executor that made it.
+    """
+
+    value: Any
+    ref: Any = None
+
+
 class BaseExecutor(abc.ABC):
     """Runs submitted calls on ``workers`` workers."""
 
@@ -44,9 +64,21 @@ class BaseExecutor(abc.ABC):
     def start(self) -> None:  # noqa: B027 - optional hook; lazy executors need nothing
         """Get workers ready now rather than on the first submit (optional)."""
 
+    def share(self, value: Any) -> Shared:
+        """Return a handle to ``value`` for :meth:`submit`: the value is sent at most once.
+
+        The default keeps the value in the handle, so it travels with each submission.
+        Sharing does not copy ``value`` in the driver: do not change it afterwards.
+        """
+        return Shared(value)
+
     @abc.abstractmethod
-    def submit(self, fn: Callable[[Any], Any], arg: Any) -> int:
-        """Queue ``fn(arg)``; return its ticket (0, 1, 2, ... in submission order)."""
+    def submit(self, fn: Callable[..., Any], arg: Any, *, shared: Shared | None = None) -> int:
+        """Queue ``fn(arg)``, or ``fn(arg, value)`` with ``shared``; return its ticket.
+
+        Tickets are 0, 1, 2, ... in submission order. ``value`` is what ``shared``, a
+        handle from this executor's :meth:`share`, refers to.
+        """
 
     @abc.abstractmethod
     def next_completed(self, timeout: float | None = None) -> Completed[Any] | None:

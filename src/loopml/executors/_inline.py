@@ -16,23 +16,28 @@ from collections.abc import Callable
 from typing import Any
 
 from loopml.errors import ExecutorError
-from loopml.executors._base import BaseExecutor, Completed
+from loopml.executors._base import BaseExecutor, Completed, Shared
 
-__all__ = ["InlineExecutor", "run_work"]
+__all__ = ["InlineExecutor", "run_work", "work_args"]
 
 
-def run_work(fn: Callable[[Any], Any], arg: Any) -> tuple[Any, str | None]:
-    """Return ``(fn(arg), None)``, or ``(None, traceback text)`` if an exception escaped.
+def run_work(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
+    """Return ``(fn(*args), None)``, or ``(None, traceback text)`` if an exception escaped.
 
     Only ``Exception`` is caught: in the driver, Ctrl-C and ``sys.exit`` must still stop
     the program; in a worker, a ``SystemExit`` ends the process and is reported as a death.
     """
     try:
-        return fn(arg), None
+        return fn(*args), None
     except Exception as exc:
         # Start the traceback at ``fn``: this frame is noise to the person reading it.
         tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
         return None, "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+def work_args(arg: Any, shared: Shared | None) -> tuple[Any, ...]:
+    """Return the arguments a submission's work is called with."""
+    return (arg,) if shared is None else (arg, shared.value)
 
 
 class InlineExecutor(BaseExecutor):
@@ -40,24 +45,24 @@ class InlineExecutor(BaseExecutor):
 
     def __init__(self) -> None:
         self.workers = 1
-        self._queue: deque[tuple[int, Callable[[Any], Any], Any]] = deque()
+        self._queue: deque[tuple[int, Callable[..., Any], tuple[Any, ...]]] = deque()
         self._next_ticket = 0
         self._closed = False
 
-    def submit(self, fn: Callable[[Any], Any], arg: Any) -> int:
+    def submit(self, fn: Callable[..., Any], arg: Any, *, shared: Shared | None = None) -> int:
         if self._closed:
             raise ExecutorError("this executor is closed: create a new one to submit more work")
         ticket = self._next_ticket
         self._next_ticket += 1
-        self._queue.append((ticket, fn, arg))
+        self._queue.append((ticket, fn, work_args(arg, shared)))
         return ticket
 
     def next_completed(self, timeout: float | None = None) -> Completed[Any] | None:
         """Run the oldest submission now and return it; ``timeout`` is ignored."""
         if not self._queue:
             raise LookupError("nothing is pending: submit work before asking for a result")
-        ticket, fn, arg = self._queue.popleft()
-        value, error = run_work(fn, arg)
+        ticket, fn, args = self._queue.popleft()
+        value, error = run_work(fn, *args)
         return Completed(ticket, value, error)
 
     @property

@@ -30,7 +30,6 @@ from __future__ import annotations
 import importlib.util
 import multiprocessing
 import os
-import pickle
 import selectors
 import signal
 import sys
@@ -45,11 +44,13 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from loopml.errors import ExecutorError, InputError
-from loopml.executors._base import BaseExecutor, Completed
+from loopml.executors._base import BaseExecutor, Completed, Shared
+from loopml.executors._inline import work_args
 from loopml.executors._worker import (
     READY,
     STARTED,
     decode_reply,
+    encode_work,
     unpicklable_work,
     worker_main,
 )
@@ -106,12 +107,13 @@ class ProcessExecutor(BaseExecutor):
         if not self._workers:
             self._start_pool()
 
-    def submit(self, fn: Callable[[Any], Any], arg: Any) -> int:
+    def submit(self, fn: Callable[..., Any], arg: Any, *, shared: Shared | None = None) -> int:
+        """Queue the work; a shared value is pickled with each submission, like ``arg``."""
         self._check_usable()
         # Pickled now, not at dispatch: the worker runs on the argument as it was submitted,
         # and an unpicklable one is known at once.
         try:
-            payload = pickle.dumps((fn, arg), protocol=pickle.HIGHEST_PROTOCOL)
+            payload = encode_work(fn, work_args(arg, shared))
         except Exception as exc:  # PicklingError, TypeError, AttributeError: all "cannot send"
             ticket = self._take_ticket()
             self._done.append(Completed(ticket, None, unpicklable_work(fn, exc)))

@@ -1,11 +1,11 @@
 """The pool's wire protocol, and the loop each worker process runs.
 
 Per worker, over one duplex pipe: the worker sends :data:`READY` once it has started; the
-driver sends a pickled ``(fn, arg)``; the worker says :data:`STARTED`, runs it and answers
-with a pickled ``(value, error)``, which :func:`decode_reply` turns into a
-:class:`Completed`. The driver closes the pipe to ask the worker to exit. One submission
-at a time per pipe is what lets the driver pin a worker's death on the one submission it
-was running.
+driver sends a pickled ``(fn, args)`` (:func:`encode_work`); the worker says :data:`STARTED`,
+runs it and answers with a pickled ``(value, error)`` (:func:`serve`), which
+:func:`decode_reply` turns into a :class:`Completed`. The driver closes the pipe to ask the
+worker to exit. One submission at a time per pipe is what lets the driver pin a worker's
+death on the one submission it was running. The Dask executor sends the same requests.
 """
 
 from __future__ import annotations
@@ -23,7 +23,15 @@ from threadpoolctl import threadpool_limits
 from loopml.executors._base import Completed
 from loopml.executors._inline import run_work
 
-__all__ = ["READY", "STARTED", "decode_reply", "unpicklable_work", "worker_main"]
+__all__ = [
+    "READY",
+    "STARTED",
+    "decode_reply",
+    "encode_work",
+    "serve",
+    "unpicklable_work",
+    "worker_main",
+]
 
 READY = b""
 # Sent on receiving work, before running it: a worker that dies before saying it started
@@ -60,19 +68,28 @@ def worker_main(
         while True:
             request = conn.recv_bytes()
             conn.send_bytes(STARTED)
-            conn.send_bytes(_serve(request))
+            conn.send_bytes(serve(request))
     except (EOFError, OSError):
         pass  # the driver closed the pipe or is gone: either way, stop
 
 
-def _serve(request: bytes) -> bytes:
+def encode_work(fn: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
+    """Return the request that runs ``fn(*args)``; raise if it cannot be pickled."""
+    return pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def serve(request: bytes, *extra: Any) -> bytes:
+    """Run the work a request holds, with ``extra`` arguments after its own; return the reply.
+
+    Never raises: what goes wrong is the reply's error.
+    """
     value: Any = None
     try:
-        fn, arg = pickle.loads(request)
+        fn, args = pickle.loads(request)
     except Exception as exc:
         error: str | None = f"the work could not be unpickled in the worker: {exc!r}"
     else:
-        value, error = run_work(fn, arg)
+        value, error = run_work(fn, *args, *extra)
     try:
         return pickle.dumps((value, error), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:
@@ -88,7 +105,7 @@ def decode_reply(ticket: int, reply: bytes) -> Completed[Any]:
     return Completed(ticket, value, error)
 
 
-def unpicklable_work(fn: Callable[[Any], Any], exc: Exception) -> str:
+def unpicklable_work(fn: Callable[..., Any], exc: Exception) -> str:
     """Return the error for work that cannot be sent to a worker."""
     name = getattr(fn, "__qualname__", repr(fn))
     return (

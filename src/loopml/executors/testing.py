@@ -53,6 +53,10 @@ def _sleep_then_return(x: float) -> float:
     return x
 
 
+def _offset(x: int, shared: dict[str, int]) -> int:
+    return x + shared["offset"]
+
+
 def _make_lock(_: object) -> Any:
     return threading.Lock()
 
@@ -146,6 +150,23 @@ class ExecutorContract:
             assert executor.cancel_queued() == []
             returned = {r.ticket for r in _drain(executor)}
         assert returned == set(busy) - set(cancelled)
+
+    def test_shared_values_reach_every_submission_that_passes_them(
+        self, executor_factory: ExecutorFactory
+    ) -> None:
+        with executor_factory() as executor:
+            small = executor.share({"offset": 100})
+            large = executor.share({"offset": 1000, "payload": list(range(100_000))})
+            tickets = {
+                executor.submit(_offset, x, shared=small if x % 2 else large): x for x in range(10)
+            }
+            plain = executor.submit(_square, 4)
+            results = {r.ticket: r for r in _drain(executor)}
+        assert all(r.ok for r in results.values()), [r.error for r in results.values()]
+        assert {t: results[t].value for t in tickets} == {
+            t: x + (100 if x % 2 else 1000) for t, x in tickets.items()
+        }
+        assert results[plain].value == 16
 
     def test_next_completed_with_nothing_pending_raises_lookup_error(
         self, executor_factory: ExecutorFactory

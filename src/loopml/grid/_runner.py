@@ -22,7 +22,7 @@ from typing import Any
 from loopml.artifacts import ArtifactStore, input_schema, sample_rows
 from loopml.data import Dataset, Prepared, load_datasets, prepare
 from loopml.errors import AliasConflict, ArtifactError
-from loopml.executors import BaseExecutor, get_executor
+from loopml.executors import BaseExecutor, Shared, check_executor, get_executor
 from loopml.grid._keys import preparation_key, study_key
 from loopml.grid._lineage import collect_lineage
 from loopml.grid._observer import RunObserver
@@ -44,7 +44,7 @@ from loopml.tracking import (
     TrialState,
     get_store,
 )
-from loopml.tuning import RungOutcome, RungTask, run_rung
+from loopml.tuning import RungOutcome, RungTask, run_shared_rung, task_fields
 
 __all__ = ["Force", "open_store", "recover_abandoned", "run", "validate"]
 
@@ -87,6 +87,7 @@ def run(
     spec: Spec,
     *,
     workers: int | None = None,
+    executor: str | None = None,
     store: BaseStore | str | None = None,
     observer: RunObserver | None = None,
     actor: str | None = None,
@@ -107,7 +108,12 @@ def run(
     raises (or whose worker dies) is recorded FAILED with its traceback and the others go
     on; check :attr:`RunResult.ok`. ``budget_seconds`` and ``max_trials`` stop scheduling
     new work once spent; what is unfinished is left for a later run (state STOPPED).
+
+    ``executor`` says where trials run (see :func:`~loopml.executors.get_executor`):
+    ``"local"``, ``"dask"`` or a Dask scheduler's address; by default the spec's
+    ``executor`` section, else local.
     """
+    where = check_executor(executor if executor is not None else spec.executor.target)
     observer = observer or RunObserver()
     # A caller that has just validated (the CLI plans first) passes its datasets: large
     # files are then read and fingerprinted once.
@@ -117,7 +123,7 @@ def run(
     try:
         recover_abandoned(db, spec.name)
         driver = _Driver(spec, loaded, db, observer, actor, force or Force(), register_as)
-        return driver.run(workers, budget_seconds, max_trials, estimate)
+        return driver.run(workers, where, budget_seconds, max_trials, estimate)
     finally:
         if owns_store:
             db.close()
@@ -177,6 +183,8 @@ class _Driver:
         self.root = str(self.artifacts.root)
         self.run_id = uuid.uuid4().hex
         self.prepared: dict[str, Prepared] = {}
+        # Each dataset's prepared data as the executor shares it with every trial.
+        self.shared: dict[str, Shared] = {}
         self.schemas: dict[str, tuple[dict[str, Any], tuple[dict[str, Any], ...]]] = {}
         self.trials: list[TrialRecord] = []
         self.tickets: dict[int, tuple[Study, int]] = {}
@@ -216,11 +224,12 @@ class _Driver:
     def run(
         self,
         workers: int | None,
+        where: str,
         budget_seconds: float | None,
         max_trials: int | None,
         estimate: Mapping[str, Any] | None,
     ) -> RunResult:
-        executor = get_executor(workers, preload=["loopml.tuning"])
+        executor = get_executor(workers, preload=["loopml.tuning"], executor=where)
         studies = self._studies(executor.workers)
         to_run = sum(s.remaining for s in studies)
         cached = sum(min(s.cached, s.target) for s in studies)
@@ -307,7 +316,7 @@ class _Driver:
             if isinstance(result, TrialDone):
                 self._done(result, recorder)
             else:
-                self.tickets[executor.submit(run_rung, result)] = (study, number)
+                self._submit(executor, result, study)
         if any(s.remaining for s in studies):
             self.stopped_by_budget = True
 
@@ -329,7 +338,15 @@ class _Driver:
                 task = study.first_task(record.number, self._prepare(study.dataset), self.root)
                 self.started += 1
                 recorder.started(record)
-                self.tickets[executor.submit(run_rung, task)] = (study, record.number)
+                self._submit(executor, task, study)
+
+    def _submit(self, executor: BaseExecutor, task: RungTask, study: Study) -> None:
+        if task.dataset not in self.shared:
+            self.shared[task.dataset] = executor.share(task.prepared)
+        ticket = executor.submit(
+            run_shared_rung, task_fields(task), shared=self.shared[task.dataset]
+        )
+        self.tickets[ticket] = (study, task.number)
 
     def _prepare(self, name: str) -> Prepared:
         if name not in self.prepared:

@@ -18,6 +18,7 @@ from loopml.spec._policy import (
 )
 from loopml.spec._schema import (
     DatasetSpec,
+    ExecutorSpec,
     MetricsSpec,
     ModelSpec,
     PreprocessingSpec,
@@ -25,6 +26,7 @@ from loopml.spec._schema import (
     SplitSpec,
     Step,
     Task,
+    is_scheduler_address,
 )
 from loopml.spec._search import (
     CategoricalDimension,
@@ -43,6 +45,7 @@ __all__ = [
     "DatasetSpec",
     "Dimension",
     "DriftSpec",
+    "ExecutorSpec",
     "FloatDimension",
     "GuardSpec",
     "IntDimension",
@@ -63,6 +66,7 @@ __all__ = [
     "Window",
     "check_spec",
     "import_object",
+    "is_scheduler_address",
     "known_metrics",
     "load_spec",
     "metric_task",

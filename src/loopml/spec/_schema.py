@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -199,6 +200,47 @@ class MetricsSpec(_Frozen):
         return [self.primary, *[m for m in self.extra if m != self.primary]]
 
 
+# Scheduler address schemes a Dask client connects to over the network.
+_DASK_SCHEMES = ("tcp", "tls")
+
+
+def is_scheduler_address(value: str) -> bool:
+    """Return whether ``value`` reads as a Dask scheduler's address: ``tcp://host:port``."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:  # a port that is not a number
+        return False
+    return parts.scheme in _DASK_SCHEMES and bool(parts.hostname) and bool(port)
+
+
+class ExecutorSpec(_Frozen):
+    """Where the grid's trials run; ``loopml run --executor`` wins. Unset: loopml's own pool.
+
+    ``dask`` is ``local`` (a Dask cluster on this machine, one worker per ``--workers``) or
+    the address of a running scheduler, ``tcp://host:8786``.
+    """
+
+    dask: str | None = None
+
+    @field_validator("dask")
+    @classmethod
+    def _local_or_address(cls, value: str | None) -> str | None:
+        if value is None or value == "local" or is_scheduler_address(value):
+            return value
+        raise ValueError(
+            "`dask` must be 'local' or a Dask scheduler address such as tcp://host:8786, "
+            f"but got {value!r}"
+        )
+
+    @property
+    def target(self) -> str | None:
+        """Return the executor this asks for, as ``get_executor`` takes it: None if unset."""
+        if self.dask is None:
+            return None
+        return "dask" if self.dask == "local" else self.dask
+
+
 class Spec(_Frozen):
     """A whole ``loopml.yaml``: d datasets x m models, how to prepare, split and score."""
 
@@ -213,6 +255,7 @@ class Spec(_Frozen):
     tuning: TuningSpec = Field(default_factory=TuningSpec)
     monitor: MonitorSpec = Field(default_factory=MonitorSpec)
     update: UpdateSpec = Field(default_factory=UpdateSpec)
+    executor: ExecutorSpec = Field(default_factory=ExecutorSpec)
 
     _root: Path = PrivateAttr(default_factory=Path.cwd)
     _file: Path | None = PrivateAttr(default=None)
@@ -288,6 +331,7 @@ class Spec(_Frozen):
                 "tuning": TuningSpec().model_dump(mode="json"),
                 "monitor": MonitorSpec().model_dump(mode="json"),
                 "update": UpdateSpec().model_dump(mode="json"),
+                "executor": ExecutorSpec().model_dump(mode="json"),
             },
         )
 

@@ -21,7 +21,7 @@ from loopml.tuning._budget import BudgetKind, RungPlan, row_prefix, rung_plan
 from loopml.tuning._factory import PRUNERS, SAMPLERS, make_pruner, make_sampler
 from loopml.tuning._scoring import timed_scores
 from loopml.tuning._space import distributions, grid_space
-from loopml.tuning._trial import RungOutcome, RungTask, run_rung
+from loopml.tuning._trial import RungOutcome, RungTask, run_rung, run_shared_rung, task_fields
 
 __all__ = [
     "PRUNERS",
@@ -36,6 +36,8 @@ __all__ = [
     "make_sampler",
     "row_prefix",
     "run_rung",
+    "run_shared_rung",
     "rung_plan",
+    "task_fields",
     "timed_scores",
 ]

@@ -12,7 +12,7 @@ import math
 import time
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,7 @@ from loopml.spec import import_object
 from loopml.tuning._budget import RungPlan, budget_params, row_prefix
 from loopml.tuning._scoring import timed_scores
 
-__all__ = ["RungOutcome", "RungTask", "run_rung"]
+__all__ = ["RungOutcome", "RungTask", "run_rung", "run_shared_rung", "task_fields"]
 
 Scores = Mapping[str, float]
 
@@ -122,6 +122,21 @@ def run_rung(task: RungTask) -> RungOutcome:
             params=dict(task.params),
             error=traceback.format_exc(),
         )
+
+
+def task_fields(task: RungTask) -> dict[str, Any]:
+    """Return every field of ``task`` but its prepared data, for :func:`run_shared_rung`."""
+    return {f.name: getattr(task, f.name) for f in fields(task) if f.name != "prepared"}
+
+
+def run_shared_rung(task: Mapping[str, Any], prepared: Prepared) -> RungOutcome:
+    """Return :func:`run_rung` of the task ``task`` describes, with ``prepared`` as its data.
+
+    The worker's side of sending a dataset's prepared data once for all its tasks: the
+    driver sends :func:`task_fields` with each task and the data once (an executor's
+    ``share``), and the worker puts them back together.
+    """
+    return run_rung(RungTask(**task, prepared=prepared))
 
 
 def _run(task: RungTask) -> RungOutcome:
