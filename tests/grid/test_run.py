@@ -317,3 +317,43 @@ def test_a_run_that_loses_the_champion_race_decides_again(project: Path) -> None
     assert [e.actor for e in store.list_events(lost)] == ["rival"]
     for other in {"eu", "us"} - {dataset}:
         assert result.champions[other].changed
+
+
+def test_a_new_champion_is_profiled_from_its_workers_answers_not_by_loading_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("registration loaded an artifact it had just trained")
+
+    monkeypatch.setattr(ArtifactStore, "load", refuse)
+    store = InMemoryStore()
+    loopml.run(_spec(project), workers=1, store=store)
+    monkeypatch.undo()
+    registry = Registry(store, ArtifactStore(_spec(project).artifacts_dir))
+    profile = registry.profile("shop.eu", 1)
+    assert profile is not None and profile.prediction is not None
+    assert profile.prediction.count == 50  # the 25% holdout of 200 rows
+    answers = registry.load("shop.eu").predict(
+        pd.read_csv(project / "data" / "eu.csv").drop(columns=["customer_id", "churned"])
+    )
+    assert set(profile.prediction.levels) <= {str(a) for a in set(answers)}
+
+
+def test_a_champion_chosen_among_cached_trials_is_profiled_from_its_saved_model(
+    project: Path,
+) -> None:
+    store = InMemoryStore()
+    spec = _spec(project)
+    loopml.run(spec, workers=1, store=store)
+    registry = Registry(store, ArtifactStore(spec.artifacts_dir))
+    other = next(
+        c
+        for c in store.list_cells()
+        if c.dataset == "eu" and c.cell_id != (store.get_version("shop.eu", 1).cell_id)
+    )
+    registry.register("shop.eu", other, reason="by hand: the runner-up")
+    result = loopml.run(spec, workers=1, store=store)  # all cached: the best is back
+    assert result.trials == () and result.champions["eu"].changed  # nothing trained
+    profile = registry.profile("shop.eu", 3)
+    assert profile is not None and profile.prediction is not None
+    assert profile.prediction.count == 50

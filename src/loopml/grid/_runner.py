@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
 from loopml.artifacts import ArtifactStore, input_schema, sample_rows
 from loopml.data import Dataset, Prepared, load_datasets, prepare
 from loopml.errors import AliasConflict, ArtifactError
@@ -44,7 +46,7 @@ from loopml.tracking import (
     TrialState,
     get_store,
 )
-from loopml.tuning import RungOutcome, RungTask, run_shared_rung, task_fields
+from loopml.tuning import MAX_ANSWERS, RungOutcome, RungTask, run_shared_rung, task_fields
 
 __all__ = ["Force", "open_store", "recover_abandoned", "run", "validate"]
 
@@ -129,6 +131,13 @@ def run(
             db.close()
 
 
+def _spread(frame: Any, n: int) -> Any:
+    """Return at most ``n`` rows of ``frame``, evenly spread (as the workers pick them)."""
+    if len(frame) <= n:
+        return frame
+    return frame.iloc[np.linspace(0, len(frame) - 1, n).astype(int)]
+
+
 def recover_abandoned(store: BaseStore, pipeline: str) -> list[str]:
     """Mark runs of ``pipeline`` whose driver is gone ABANDONED; return their ids."""
     host = socket.gethostname()
@@ -193,6 +202,8 @@ class _Driver:
         # Finished work by content key: a trial asked again (same data, model, params,
         # budget, seed) takes the result instead of training.
         self.by_key: dict[str, TrialRecord] = {}
+        # The last rung's answers on the validation rows, by trial, for the profiles.
+        self.answers: dict[str, Any] = {}
         self.reused: set[str] = set()
 
     # -- set-up -----------------------------------------------------------------------
@@ -379,6 +390,8 @@ class _Driver:
         recorder.finished(trial, artifact)
         if trial.state is TrialState.COMPLETE and trial.artifact_sha256:
             self.by_key.setdefault(trial.key, trial)
+            if done.outcome is not None and done.outcome.answers is not None:
+                self.answers[trial.trial_id] = done.outcome.answers
         self.trials.append(trial)
         self.observer.on_trial(trial)
 
@@ -487,10 +500,11 @@ class _Driver:
                 f"the artifact of cell {dataset}/{cell.model} is not in the store, so it "
                 "cannot be registered; run again with --force to retrain it"
             )
-        predictions = None
+        predictions = self.answers.get(cell.trial_id or "")
         try:
-            pipeline = self.artifacts.load(record.uri, sha256=record.sha256)
-            predictions = pipeline.predict(prepared.X_raw_valid)
+            if predictions is None:  # trained by an earlier run: ask the saved model
+                pipeline = self.artifacts.load(record.uri, sha256=record.sha256)
+                predictions = pipeline.predict(_spread(prepared.X_raw_valid, MAX_ANSWERS))
         except ArtifactError as exc:
             # Types loopml does not trust (a user's own estimator): the inputs are still
             # profiled; only the drift of the answers goes unwatched.

@@ -21,9 +21,17 @@ from loopml.tuning._budget import BudgetKind, RungPlan, row_prefix, rung_plan
 from loopml.tuning._factory import PRUNERS, SAMPLERS, make_pruner, make_sampler
 from loopml.tuning._scoring import timed_scores
 from loopml.tuning._space import distributions, grid_space
-from loopml.tuning._trial import RungOutcome, RungTask, run_rung, run_shared_rung, task_fields
+from loopml.tuning._trial import (
+    MAX_ANSWERS,
+    RungOutcome,
+    RungTask,
+    run_rung,
+    run_shared_rung,
+    task_fields,
+)
 
 __all__ = [
+    "MAX_ANSWERS",
     "PRUNERS",
     "SAMPLERS",
     "BudgetKind",

@@ -105,6 +105,12 @@ class RungOutcome:
     error: str | None = None
     carry: tuple[Scores, ...] = ()
     warm: tuple[Any, ...] = ()
+    answers: Any = None
+    """Last rung only: the saved model's predictions on the validation rows (at most
+    ``MAX_ANSWERS``, evenly spread), what the monitor's reference profile describes."""
+
+
+MAX_ANSWERS = 10_000
 
 
 def run_rung(task: RungTask) -> RungOutcome:
@@ -208,7 +214,20 @@ def _run(task: RungTask) -> RungOutcome:
         fit_seconds=fit_seconds + refit_seconds,
         metrics=means,
         artifact=artifact,
+        answers=_answers(fitted, prepared),
     )
+
+
+def _answers(fitted: Any, prepared: Prepared) -> np.ndarray:
+    """Return the saved model's answers on the rows :attr:`Prepared.X_raw_valid` holds.
+
+    Computed here, where the model is in memory, so that registering it later does not
+    load the artifact again just to profile its answers.
+    """
+    X = prepared.X_final if prepared.refit else prepared.folds[0].X_valid
+    if len(X) > MAX_ANSWERS:
+        X = X[np.linspace(0, len(X) - 1, MAX_ANSWERS).astype(int)]
+    return np.asarray(fitted.predict(X))
 
 
 def _training_rows(
