@@ -153,3 +153,14 @@ def test_an_executor_that_is_not_local_or_an_address_names_the_key(value: str) -
         "`dask` must be 'local' or a Dask scheduler address such as tcp://host:8786, "
         f"but got {value!r}"
     ) in message
+
+
+def test_the_executor_section_takes_max_retries_and_checks_it() -> None:
+    from loopml.spec import parse_spec
+    from tests.spec.test_search import HEAD
+
+    spec = parse_spec(HEAD + "executor: {dask: local, max_retries: 4}\n")
+    assert (spec.executor.target, spec.executor.max_retries) == ("dask", 4)
+    assert parse_spec(HEAD).executor.max_retries == 2
+    with pytest.raises(SpecError, match=r"executor\.max_retries"):
+        parse_spec(HEAD + "executor: {max_retries: -1}\n", file="loopml.yaml")

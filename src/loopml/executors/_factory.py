@@ -36,7 +36,11 @@ def check_executor(executor: str | None, *, where: str = "`executor`") -> str:
 
 
 def get_executor(
-    workers: int | None, *, preload: Sequence[str] = (), executor: str | None = None
+    workers: int | None,
+    *,
+    preload: Sequence[str] = (),
+    executor: str | None = None,
+    max_retries: int = 2,
 ) -> BaseExecutor:
     """Return the executor that runs work where ``executor`` says, on ``workers`` workers.
 
@@ -45,7 +49,9 @@ def get_executor(
     ``tcp://host:port`` (its workers; ``workers``, when given, caps the work running at
     once). ``workers=None`` means one per CPU this process may run on, for a local executor.
     ``preload`` names modules workers import before any work (ignored inline: the driver
-    imports on use).
+    imports on use). ``max_retries``: how often a Dask task whose worker died runs again
+    on another before it fails (a cluster loopml starts; a running scheduler keeps its own
+    setting).
     """
     where = check_executor(executor)
     if workers is not None and workers < 1:
@@ -57,7 +63,7 @@ def get_executor(
     if workers is None:
         workers = default_workers()
     if where == "dask":
-        return DaskExecutor(workers, preload=preload)
+        return DaskExecutor(workers, preload=preload, max_retries=max_retries)
     if workers == 1:
         return InlineExecutor()
     return ProcessExecutor(workers, preload=preload)

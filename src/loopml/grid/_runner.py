@@ -240,7 +240,12 @@ class _Driver:
         max_trials: int | None,
         estimate: Mapping[str, Any] | None,
     ) -> RunResult:
-        executor = get_executor(workers, preload=["loopml.tuning"], executor=where)
+        executor = get_executor(
+            workers,
+            preload=["loopml.tuning"],
+            executor=where,
+            max_retries=self.spec.executor.max_retries,
+        )
         studies = self._studies(executor.workers)
         to_run = sum(s.remaining for s in studies)
         cached = sum(min(s.cached, s.target) for s in studies)

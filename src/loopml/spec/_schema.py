@@ -218,10 +218,12 @@ class ExecutorSpec(_Frozen):
     """Where the grid's trials run; ``loopml run --executor`` wins. Unset: loopml's own pool.
 
     ``dask`` is ``local`` (a Dask cluster on this machine, one worker per ``--workers``) or
-    the address of a running scheduler, ``tcp://host:8786``.
+    the address of a running scheduler, ``tcp://host:8786``. ``max_retries``: how often a
+    trial whose worker died runs again on another before it is FAILED (a local cluster).
     """
 
     dask: str | None = None
+    max_retries: Annotated[int, Field(ge=0, le=20)] = 2
 
     @field_validator("dask")
     @classmethod
