@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -19,14 +20,17 @@ from loopml.tracking import BaseStore
 
 __all__ = [
     "ExecutorOption",
+    "HostOption",
     "JsonOption",
     "SpecOption",
+    "TokenFileOption",
     "WorkersOption",
     "app",
     "friendly",
     "make_console",
     "make_registry",
     "models_app",
+    "read_token",
     "runs_app",
 ]
 
@@ -60,6 +64,28 @@ ExecutorOption = Annotated[
         "Dask scheduler address tcp://host:8786. Default: the spec's executor section.",
     ),
 ]
+
+HostOption = Annotated[str, typer.Option(help="Address to bind; 127.0.0.1 keeps it local.")]
+TokenFileOption = Annotated[
+    Path | None,
+    typer.Option(help="File holding the bearer token (or set LOOPML_TOKEN)."),
+]
+
+
+def read_token(token_file: Path | None) -> str | None:
+    """Return the bearer token: the file's content, else LOOPML_TOKEN, else None (open)."""
+    token = os.environ.get("LOOPML_TOKEN") or None
+    if token_file is not None:
+        try:
+            token = token_file.read_text().strip()
+        except OSError as exc:
+            raise typer.BadParameter(
+                f"cannot read {token_file}: {exc}", param_hint="--token-file"
+            ) from exc
+        if not token:
+            raise typer.BadParameter(f"{token_file} is empty", param_hint="--token-file")
+    return token
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 

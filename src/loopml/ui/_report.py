@@ -31,7 +31,7 @@ from loopml.ui._monitor_tables import (
     window_line,
 )
 
-__all__ = ["ModelReport", "gather_report", "render_report", "write_report"]
+__all__ = ["ModelReport", "gather_report", "model_section", "render_report", "write_report"]
 
 _WHEN = "%Y-%m-%d %H:%M:%S UTC"
 _CSS = """
@@ -110,7 +110,7 @@ def render_report(reports: Sequence[ModelReport], *, generated_at: datetime | No
     when = (generated_at or datetime.now(UTC)).strftime(_WHEN)
     alerting = sum(r.health.alert for r in reports)
     models = f"{len(reports)} model{'' if len(reports) == 1 else 's'}"
-    body = "\n".join(_model(r) for r in reports) or "<p>no model to monitor</p>"
+    body = "\n".join(model_section(r) for r in reports) or "<p>no model to monitor</p>"
     return (
         "<!doctype html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
@@ -132,7 +132,8 @@ def _has_drifted(health: Health) -> bool:
     return bool(drift.drifted) or (drift.prediction is not None and drift.prediction.drifted)
 
 
-def _model(report: ModelReport) -> str:
+def model_section(report: ModelReport) -> str:
+    """Return one model's section: alerts, drift table, drifted distributions, checks."""
     health = report.health
     parts = [
         f"<section class='model'>\n<h2>{_e(health.name)} "

@@ -1,0 +1,7 @@
+"""The read-only web UI (`loopml ui`) and the shareable report (`loopml report`)."""
+
+from __future__ import annotations
+
+from loopml.ui.web._app import create_ui_app
+
+__all__ = ["create_ui_app"]

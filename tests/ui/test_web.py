@@ -1,0 +1,155 @@
+"""The web UI in process (TestClient): each page's content, over a store a real run filled."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+import loopml
+from loopml.artifacts import ArtifactStore
+from loopml.cli import churn_frame
+from loopml.policy import check_health, record_health
+from loopml.registry import Registry
+from loopml.tracking import InMemoryStore, TrialState
+from loopml.ui.web import create_ui_app
+from tests.conftest import ProjectFactory, base_spec
+from tests.policy.helpers import serve
+
+NAME = "shop.eu"
+HOSTILE = "<script>alert('x')</script>"
+# every place a page can name something to fetch: src=, href= (xlink:href= too), url(...)
+REFERENCE = re.compile(r"""(?:\b(?:src|href)\s*=\s*["']?|url\(\s*["']?)([^"'\s)>]*)""", re.I)
+
+
+@dataclass(frozen=True)
+class Filled:
+    spec: loopml.Spec
+    store: InMemoryStore
+    registry: Registry
+    first: loopml.RunResult
+    second: loopml.RunResult
+
+
+def tuned_spec() -> dict[str, object]:
+    spec = base_spec()
+    spec["tuning"] = {"sampler": "tpe", "pruner": "none", "seed": 3}
+    spec["models"]["tree"] = {
+        "estimator": "sklearn.tree.DecisionTreeClassifier",
+        "search": {"max_depth": {"int": [1, 8]}, "min_samples_leaf": {"int": [1, 20]}},
+        "trials": 5,
+    }
+    return spec
+
+
+@pytest.fixture
+def filled(make_project: ProjectFactory) -> Filled:
+    """Two runs (the second on new eu data: a second version), served traffic, checks."""
+    root = make_project(tuned_spec())
+    spec = loopml.load_spec(root / "loopml.yaml")
+    store = InMemoryStore()
+    first = loopml.run(spec, workers=1, store=store)
+    churn_frame(220, seed=9).to_csv(root / "data" / "eu.csv", index=False)
+    spec = loopml.load_spec(root / "loopml.yaml")
+    second = loopml.run(spec, workers=1, store=store)
+    registry = Registry(store, ArtifactStore(spec.artifacts_dir))
+    frame = churn_frame(300, seed=41, shift=2.0)
+    serve(registry, NAME, frame.drop(columns=["customer_id", "churned"]), labels=frame["churned"])
+    record_health(registry, check_health(spec, registry, NAME))
+    registry.promote(NAME, 1, reason=HOSTILE)
+    return Filled(spec, store, registry, first, second)
+
+
+@pytest.fixture
+def client(filled: Filled) -> Iterator[TestClient]:
+    with TestClient(create_ui_app(filled.spec, filled.store)) as client:
+        yield client
+
+
+def _get(client: TestClient, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    # Only the app's own stylesheet and pages: nothing from another host.
+    for ref in REFERENCE.findall(page):
+        assert ref.startswith(("/", "#", "?")), ref
+    return page
+
+
+def test_the_runs_page_lists_both_runs_with_estimate_and_actual(
+    client: TestClient, filled: Filled
+) -> None:
+    page = _get(client, "/")
+    for result in (filled.first, filled.second):
+        assert f"/runs/{result.run_id}" in page
+    assert "actual/estimate" in page
+    assert client.get("/static/ui.css").text.startswith("body")
+
+
+def test_a_leaderboard_ranks_cells_and_sorts_by_any_metric(
+    client: TestClient, filled: Filled
+) -> None:
+    page = _get(client, f"/runs/{filled.second.run_id}")
+    assert "<h2>eu</h2>" in page and "<h2>us</h2>" in page
+    assert page.count("tag champion") >= 1
+    # us did not change: its cells come from the cache of the first run
+    assert "<span class='tag'>cached</span>" in page
+    assert f"/runs/{filled.second.run_id}?sort=f1" in page
+    by_fit = _get(client, f"/runs/{filled.second.run_id}?sort=fit_seconds")
+    assert "sorted by fit_seconds" in by_fit
+    bad = client.get(f"/runs/{filled.second.run_id}?sort=nope")
+    assert bad.status_code == 400 and "cannot sort by" in bad.text
+
+
+def test_a_cell_shows_params_rungs_lineage_artifact_and_its_search(
+    client: TestClient, filled: Filled
+) -> None:
+    cell = next(c for c in filled.second.cells if c.dataset == "eu" and c.model == "tree")
+    page = _get(client, f"/cells/{cell.cell_id}")
+    assert cell.artifact_sha256 is not None and cell.artifact_sha256 in page
+    assert cell.dataset_fingerprint in page
+    run = filled.store.get_run(cell.run_id)
+    assert run is not None and run.lineage.spec_hash in page
+    assert "max_depth" in page and "every rung" in page
+    assert "optimization history" in page and "slices" in page
+    assert page.count("<svg") == 2
+    trials = filled.store.list_trials(run_id=cell.run_id, states=[TrialState.COMPLETE])
+    assert f"tuning: {sum(t.model == 'tree' and t.dataset == 'eu' for t in trials)} trials" in page
+
+
+def test_the_registry_marks_the_champion_and_the_timeline_escapes_reasons(
+    client: TestClient,
+) -> None:
+    models = _get(client, "/models")
+    assert f"/models/{NAME}" in models and "shop.us" in models
+    page = _get(client, f"/models/{NAME}")
+    assert "versions (2)" in page
+    assert re.search(r"<tr class='champion'><td><a href='[^']+'>v1</a>", page)
+    assert "<td>promoted (from v2)</td>" in page
+    assert "<tr class='failed'>" in page  # the drift check's alert
+    assert HOSTILE not in page and "&lt;script&gt;" in page
+    version = _get(client, f"/models/{NAME}/versions/1")
+    assert "tag champion" in version and "/cells/" in version
+    assert client.get(f"/models/{NAME}/versions/9").status_code == 404
+    assert client.get("/models/nope").status_code == 404
+
+
+def test_the_monitoring_page_shows_drift_charts_and_recent_predictions(
+    client: TestClient,
+) -> None:
+    assert f"/monitor/{NAME}" in _get(client, "/monitor")
+    page = _get(client, f"/monitor/{NAME}")
+    assert "drift" in page and "<svg" in page
+    assert "300 served, 300 with feedback; the latest 50" in page
+
+
+def test_a_token_guards_every_page_but_health(filled: Filled) -> None:
+    with TestClient(create_ui_app(filled.spec, filled.store, token="s3cret")) as client:
+        assert client.get("/").status_code == 401
+        assert client.get("/healthz").status_code == 200
+        ok = client.get("/models", headers={"Authorization": "Bearer s3cret"})
+        assert ok.status_code == 200
