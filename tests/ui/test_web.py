@@ -5,17 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 import loopml
 from loopml.artifacts import ArtifactStore
-from loopml.cli import churn_frame
+from loopml.cli import app, churn_frame
 from loopml.policy import check_health, record_health
 from loopml.registry import Registry
 from loopml.tracking import InMemoryStore, TrialState
-from loopml.ui.web import create_ui_app
+from loopml.ui.web import create_ui_app, write_pipeline_report
 from tests.conftest import ProjectFactory, base_spec
 from tests.policy.helpers import serve
 
@@ -153,3 +155,33 @@ def test_a_token_guards_every_page_but_health(filled: Filled) -> None:
         assert client.get("/healthz").status_code == 200
         ok = client.get("/models", headers={"Authorization": "Bearer s3cret"})
         assert ok.status_code == 200
+
+
+def test_the_report_is_one_file_that_loads_nothing(filled: Filled, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    write_pipeline_report(out, filled.spec, filled.registry)
+    page = out.read_text()
+    # no link, no stylesheet, no script to fetch: only the SVGs' own clip paths
+    assert all(ref.startswith("#") for ref in REFERENCE.findall(page))
+    assert "<style>" in page and "<script" not in page
+    assert "<h2>eu</h2>" in page and "tag champion" in page
+    assert "search of eu × tree: 5 trials" in page  # both datasets' trees were searched
+    assert "<td>promoted (from v2)</td>" in page and "&lt;script&gt;" in page
+    assert "recent predictions" in page
+    assert page.count("<svg") >= 5  # two searches x (history + slices) and the checks
+
+
+def test_loopml_report_writes_the_file(make_project: ProjectFactory, tmp_path: Path) -> None:
+    root = make_project(tuned_spec())
+    loopml.run(loopml.load_spec(root / "loopml.yaml"), workers=1)
+    out = tmp_path / "out" / "r.html"
+    out.parent.mkdir()
+    result = CliRunner().invoke(app, ["report", "--spec", str(root), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"report written to {out}" in result.output
+    assert "<h2>registry</h2>" in out.read_text()
+    (tmp_path / "a-file").write_text("")
+    missing = CliRunner().invoke(
+        app, ["report", "--spec", str(root), "--out", str(tmp_path / "a-file" / "r.html")]
+    )
+    assert missing.exit_code != 0 and "cannot write the report" in missing.output

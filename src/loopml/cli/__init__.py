@@ -11,6 +11,7 @@ from loopml.cli import (  # noqa: F401 - they register commands
     _models,
     _monitor,
     _project,
+    _report,
     _serve,
     _update,
 )

@@ -31,7 +31,14 @@ from loopml.ui._monitor_tables import (
     window_line,
 )
 
-__all__ = ["ModelReport", "gather_report", "model_section", "render_report", "write_report"]
+__all__ = [
+    "ModelReport",
+    "gather_report",
+    "model_section",
+    "render_report",
+    "write_page",
+    "write_report",
+]
 
 _WHEN = "%Y-%m-%d %H:%M:%S UTC"
 _CSS = """
@@ -96,7 +103,11 @@ def gather_report(registry: Registry, health: Health, *, window: int | float) ->
 
 def write_report(path: Path, reports: Sequence[ModelReport]) -> None:
     """Write the page of ``reports`` to ``path``, whole or not at all."""
-    page = render_report(reports)
+    write_page(path, render_report(reports))
+
+
+def write_page(path: Path, page: str) -> None:
+    """Write ``page`` to ``path`` atomically; raise InputError if the path is not writable."""
     try:
         write_atomically(path, page.encode("utf-8"))
     except OSError as exc:

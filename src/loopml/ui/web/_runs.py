@@ -18,7 +18,16 @@ from loopml.tracking import BaseStore, CellRecord, CellState, RunRecord, TrialRe
 from loopml.ui._tuning_charts import history_svg, slices_svg
 from loopml.ui.web._html import Cell, Row, definitions, e, fmt, link, pages_nav, table, url, when
 
-__all__ = ["PAGE_SIZE", "SORT_COLUMNS", "cell_body", "leaderboards", "runs_body"]
+__all__ = [
+    "PAGE_SIZE",
+    "SORT_COLUMNS",
+    "cell_body",
+    "leaderboards",
+    "run_body",
+    "runs_body",
+    "search_body",
+    "search_charts",
+]
 
 PAGE_SIZE = 50
 SORT_COLUMNS = ("fit_seconds", "predict_seconds")
@@ -184,7 +193,9 @@ def leaderboards(
     return "\n".join(parts) or "<p>this run recorded no cells</p>"
 
 
-def run_body(spec: Spec, store: BaseStore, run: RunRecord, *, sort: str | None) -> str:
+def run_body(
+    spec: Spec, store: BaseStore, run: RunRecord, *, sort: str | None = None, links: bool = True
+) -> str:
     """Return a run's header (state, lineage, plan against actual) and its leaderboards."""
     estimated = (
         float(run.estimate["seconds"]) if run.estimate and "seconds" in run.estimate else None
@@ -198,7 +209,7 @@ def run_body(spec: Spec, store: BaseStore, run: RunRecord, *, sort: str | None) 
         "workers": str(run.workers),
         **_lineage(run),
     }
-    return definitions(facts) + "\n" + leaderboards(spec, store, run, sort=sort)
+    return definitions(facts) + "\n" + leaderboards(spec, store, run, sort=sort, links=links)
 
 
 def _lineage(run: RunRecord) -> dict[str, str]:
@@ -272,24 +283,30 @@ def _rungs(trial: TrialRecord) -> str:
     )
 
 
+def search_charts(trials: Sequence[TrialRecord], metric: str) -> str:
+    """Return a search's optimization history and, when params were tuned, its slices."""
+    if not trials:
+        return ""
+    parts = [
+        f"<figure><figcaption>optimization history ({e(metric)})</figcaption>"
+        f"{history_svg(trials, metric)}</figure>"
+    ]
+    slices = slices_svg(trials, metric)
+    if slices is not None:
+        parts.append(
+            f"<figure><figcaption>slices: {e(metric)} against each tuned parameter"
+            f"</figcaption>{slices}</figure>"
+        )
+    return "\n".join(parts)
+
+
 def search_body(
     spec: Spec, store: BaseStore, study_key: str, *, page: int, cell_id: str | None
 ) -> str:
     """Return a search's charts and its trials, a page at a time, pruned ones marked."""
     trials = store.list_trials(study_key=study_key)
     metric = spec.metrics.primary
-    parts = [f"<h2>tuning: {len(trials)} trials</h2>"]
-    if trials:
-        parts.append(
-            f"<figure><figcaption>optimization history ({e(metric)})</figcaption>"
-            f"{history_svg(trials, metric)}</figure>"
-        )
-        slices = slices_svg(trials, metric)
-        if slices is not None:
-            parts.append(
-                f"<figure><figcaption>slices: {e(metric)} against each tuned parameter"
-                f"</figcaption>{slices}</figure>"
-            )
+    parts = [f"<h2>tuning: {len(trials)} trials</h2>", search_charts(trials, metric)]
     newest = list(reversed(trials))
     shown = newest[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     rows: list[Row] = []
