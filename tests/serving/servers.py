@@ -1,4 +1,4 @@
-"""Start `loopml serve` as a real process on a free loopback port, for end-to-end tests."""
+"""Start `loopml serve` or `loopml ui` as a real process on a free loopback port (end to end)."""
 
 from __future__ import annotations
 
@@ -18,15 +18,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(root: Path, port: int, *options: str) -> subprocess.Popen[bytes]:
-    """Start `loopml serve` for the project at ``root``; return once /readyz answers 200."""
+def start_server(
+    root: Path, port: int, *options: str, command: str = "serve", ready: str = "/readyz"
+) -> subprocess.Popen[bytes]:
+    """Start `loopml <command>` for the project at ``root``; return once ``ready`` answers 200."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path.cwd()), *sys.path])}
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "loopml.cli",
-            "serve",
+            command,
             "--spec",
             str(root),
             "--port",
@@ -39,11 +41,11 @@ def start_server(root: Path, port: int, *options: str) -> subprocess.Popen[bytes
     )
     deadline = time.monotonic() + 60
     while True:
-        assert server.poll() is None, f"loopml serve exited with {server.returncode}"
+        assert server.poll() is None, f"loopml {command} exited with {server.returncode}"
         try:
-            if httpx2.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+            if httpx2.get(f"http://127.0.0.1:{port}{ready}", timeout=1).status_code == 200:
                 return server
         except httpx2.HTTPError:
             pass
-        assert time.monotonic() < deadline, "loopml serve was not ready within 60 s"
+        assert time.monotonic() < deadline, f"loopml {command} was not ready within 60 s"
         time.sleep(0.1)
