@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,9 @@ from loopml.artifacts import ArtifactStore
 from loopml.cli import app, churn_frame
 from loopml.policy import check_health, record_health
 from loopml.registry import Registry
-from loopml.tracking import InMemoryStore, TrialState
+from loopml.tracking import InMemoryStore, RunState, TrialState
 from loopml.ui.web import create_ui_app, write_pipeline_report
+from loopml.ui.web._runs import PAGE_SIZE
 from tests.conftest import ProjectFactory, base_spec
 from tests.policy.helpers import serve
 
@@ -185,3 +187,34 @@ def test_loopml_report_writes_the_file(make_project: ProjectFactory, tmp_path: P
         app, ["report", "--spec", str(root), "--out", str(tmp_path / "a-file" / "r.html")]
     )
     assert missing.exit_code != 0 and "cannot write the report" in missing.output
+
+
+def test_a_cached_cell_links_the_version_registered_from_its_work(
+    client: TestClient, filled: Filled
+) -> None:
+    # us did not change: the second run's us cells reuse the first run's work, which v1 is
+    registered = filled.store.get_version("shop.us", 1)
+    cached = next(
+        c
+        for c in filled.second.cells
+        if c.cached and c.artifact_sha256 == registered.artifact_sha256
+    )
+    assert cached.cell_id != registered.cell_id
+    page = _get(client, f"/cells/{cached.cell_id}")
+    assert "cached: trained by an earlier run" in page
+    assert "/models/shop.us/versions/1" in page
+
+
+def test_runs_come_a_page_at_a_time(filled: Filled) -> None:
+    store = filled.store
+    for _ in range(PAGE_SIZE):
+        run = replace(
+            filled.first.run, run_id=uuid.uuid4().hex, state=RunState.RUNNING, finished_at=None
+        )
+        store.create_run(run)
+    with TestClient(create_ui_app(filled.spec, filled.store)) as client:
+        first = _get(client, "/")
+        assert first.count("<a href='/runs/") == PAGE_SIZE and "page=2" in first
+        second = _get(client, "/?page=2")
+        assert second.count("<a href='/runs/") == 2 and "page=1" in second
+        assert client.get("/?page=0").status_code == 422

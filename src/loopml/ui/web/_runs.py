@@ -244,10 +244,11 @@ def cell_body(spec: Spec, store: BaseStore, cell: CellRecord, *, page: int = 1) 
     if run is not None:
         facts.update(_lineage(run))
     parts = [definitions(facts), "<h2>params</h2>", _params(cell.params)]
+    # A cached cell is the same work as the cell a version was registered from: same artifact.
     versions = [
         v
         for v in store.list_versions(spec.registered_name(cell.dataset))
-        if v.cell_id == cell.cell_id
+        if v.cell_id == cell.cell_id or v.artifact_sha256 == cell.artifact_sha256
     ]
     parts.append("<h2>model versions from this cell</h2>")
     if versions:
