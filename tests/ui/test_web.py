@@ -120,7 +120,8 @@ def test_a_cell_shows_params_rungs_lineage_artifact_and_its_search(
     assert run is not None and run.lineage.spec_hash in page
     assert "max_depth" in page and "every rung" in page
     assert "optimization history" in page and "slices" in page
-    assert page.count("<svg") == 2
+    assert "parameter importance" in page
+    assert page.count("<svg") == 3
     trials = filled.store.list_trials(run_id=cell.run_id, states=[TrialState.COMPLETE])
     assert f"tuning: {sum(t.model == 'tree' and t.dataset == 'eu' for t in trials)} trials" in page
 

@@ -15,7 +15,7 @@ from loopml.grid import rank_cells
 from loopml.registry import CHAMPION
 from loopml.spec import Spec
 from loopml.tracking import BaseStore, CellRecord, CellState, RunRecord, TrialRecord, TrialState
-from loopml.ui._tuning_charts import history_svg, slices_svg
+from loopml.ui._tuning_charts import history_svg, importance, importance_svg, slices_svg
 from loopml.ui.web._html import Cell, Row, definitions, e, fmt, link, pages_nav, table, url, when
 
 __all__ = [
@@ -285,13 +285,20 @@ def _rungs(trial: TrialRecord) -> str:
 
 
 def search_charts(trials: Sequence[TrialRecord], metric: str) -> str:
-    """Return a search's optimization history and, when params were tuned, its slices."""
+    """Return a search's optimization history and, when params were tuned, their
+    importance and slices."""
     if not trials:
         return ""
     parts = [
         f"<figure><figcaption>optimization history ({e(metric)})</figcaption>"
         f"{history_svg(trials, metric)}</figure>"
     ]
+    shares = importance(trials)
+    if shares:
+        parts.append(
+            "<figure><figcaption>parameter importance: how much of the score's spread each "
+            f"tuned parameter explains</figcaption>{importance_svg(shares)}</figure>"
+        )
     slices = slices_svg(trials, metric)
     if slices is not None:
         parts.append(
