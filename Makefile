@@ -36,6 +36,7 @@ bench: dev
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/drift.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/ui.py
 
 lint: dev
 	$(BIN)/ruff check src tests bench examples
