@@ -65,17 +65,34 @@ def test_extrapolates_within_an_order_of_magnitude(data: tuple[np.ndarray, np.nd
 
 
 def test_stays_near_its_time_budget(data: tuple[np.ndarray, np.ndarray]) -> None:
+    from sklearn.linear_model import LogisticRegression
+
     X, y = data
+    budget = 0.2
     started = time.perf_counter()
-    calibrate(LOGREG, {"max_iter": 200}, X, y, seconds=0.2)
-    # The budget is soft (up to 3x to get three sizes, plus the last fit); never a full run.
-    assert time.perf_counter() - started < 5.0
+    calibrate(LOGREG, {"max_iter": 200}, X, y, seconds=budget)
+    spent = time.perf_counter() - started
+    started = time.perf_counter()
+    LogisticRegression(max_iter=200).fit(X, y).predict(X)
+    full = time.perf_counter() - started
+    # The budget is soft (up to 3x to get three sizes), and the last fit, on a subsample,
+    # may run past it: never more than a full run past it. Both sides slow down alike on
+    # a busy machine, so the bound is about the work, not the machine.
+    assert spent < 3 * budget + 2 * full
 
 
 def test_small_data_is_timed_in_full(data: tuple[np.ndarray, np.ndarray]) -> None:
+    from sklearn.tree import DecisionTreeClassifier
+
     X, y = data
     seconds = calibrate(TREE, {}, X[:150], y[:150], seconds=0.2)
-    assert 0 < seconds < 1.0
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        DecisionTreeClassifier(random_state=0).fit(X[:150], y[:150]).predict(X[:150])
+        timings.append(time.perf_counter() - started)
+    # Timed, not extrapolated: near what the fit takes (millisecond timings are noisy).
+    assert 0 < seconds < 50 * sorted(timings)[2]
 
 
 @pytest.mark.parametrize(

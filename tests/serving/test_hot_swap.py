@@ -6,6 +6,7 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 
 import httpx2
 import pandas as pd
@@ -27,6 +28,13 @@ def _metric(base: str, name: str) -> float:
         if line.startswith(name):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
+
+
+def _until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
 
 
 def test_swaps_under_load_and_a_broken_version_never_serves(
@@ -67,15 +75,17 @@ def test_swaps_under_load_and_a_broken_version_never_serves(
             t.start()
         with get_store(None, default_path=root / ".loopml" / "loopml.db") as store:
             registry = Registry(store, ArtifactStore(spec_obj.artifacts_dir))
+            # The first swap is awaited, so that both versions answer however slow the
+            # machine is; the next ones come faster than some polls.
+            registry.rollback("shop.eu", reason="load test")
+            _until(lambda: versions[1] > 0)
+            registry.promote("shop.eu", 2, reason="load test")
             for _ in range(20):
                 registry.rollback("shop.eu", reason="load test")
                 time.sleep(0.15)
                 registry.promote("shop.eu", 2, reason="load test")
                 time.sleep(0.15)
-            deadline = time.monotonic() + 10
-            while httpx2.get(f"{base}/readyz").json()["models"] != {"shop.eu": 2}:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            _until(lambda: httpx2.get(f"{base}/readyz").json()["models"] == {"shop.eu": 2})
             # a broken new version: its artifact bytes are corrupted after registration
             v1 = store.get_version("shop.eu", 1)
             cell = store.get_cell(v1.cell_id)
@@ -96,9 +106,8 @@ def test_swaps_under_load_and_a_broken_version_never_serves(
             path.write_bytes(good[: len(good) // 2])
             try:
                 registry.promote("shop.eu", broken.version, reason="break it")
-                time.sleep(1.0)
+                _until(lambda: _metric(base, 'loopml_model_load_failures{model="shop.eu"}') >= 1)
                 assert httpx2.get(f"{base}/readyz").json()["models"] == {"shop.eu": 2}
-                assert _metric(base, 'loopml_model_load_failures{model="shop.eu"}') >= 1
             finally:
                 path.write_bytes(good)
         stop.set()
