@@ -19,6 +19,7 @@ from loopml.policy import check_health, record_health
 from loopml.registry import Registry
 from loopml.tracking import InMemoryStore, RunState, TrialState
 from loopml.ui.web import create_ui_app, write_pipeline_report
+from loopml.ui.web._login import COOKIE
 from loopml.ui.web._runs import PAGE_SIZE
 from tests.conftest import ProjectFactory, base_spec
 from tests.policy.helpers import serve
@@ -158,6 +159,43 @@ def test_a_token_guards_every_page_but_health(filled: Filled) -> None:
         assert client.get("/healthz").status_code == 200
         ok = client.get("/models", headers={"Authorization": "Bearer s3cret"})
         assert ok.status_code == 200
+
+
+def test_a_person_signs_in_once_and_browses_with_a_session_cookie(filled: Filled) -> None:
+    app = create_ui_app(filled.spec, filled.store, token="s3cret")
+    with TestClient(app, follow_redirects=False) as client:
+        asked = client.get("/models?page=2", headers={"Accept": "text/html"})
+        assert asked.status_code == 303
+        assert asked.headers["location"] == "/login?next=/models%3Fpage%3D2"
+        form = client.get("/login?next=/models")
+        assert form.status_code == 200 and 'name="token"' in form.text
+        wrong = client.post("/login", data={"token": "guess", "next": "/models"})
+        assert wrong.status_code == 401 and "not the token" in wrong.text
+        assert "s3cret" not in wrong.text and COOKIE not in wrong.headers.get("set-cookie", "")
+        right = client.post("/login", data={"token": "s3cret", "next": "/models"})
+        assert right.status_code == 303 and right.headers["location"] == "/models"
+        cookie = right.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "s3cret" not in cookie
+        assert client.get("/models").status_code == 200  # the client keeps the cookie
+        assert client.get("/static/ui.css").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "models"])
+def test_login_never_redirects_off_the_site(filled: Filled, target: str) -> None:
+    app = create_ui_app(filled.spec, filled.store, token="s3cret")
+    with TestClient(app, follow_redirects=False) as client:
+        answer = client.post("/login", data={"token": "s3cret", "next": target})
+        assert answer.headers["location"] == "/"
+
+
+def test_a_session_cookie_of_another_token_is_refused(filled: Filled) -> None:
+    with TestClient(create_ui_app(filled.spec, filled.store, token="other")) as client:
+        client.post("/login", data={"token": "other"})
+        stolen = client.cookies[COOKIE]
+    app = create_ui_app(filled.spec, filled.store, token="s3cret")
+    with TestClient(app, follow_redirects=False) as client:
+        client.cookies.set(COOKIE, stolen)
+        assert client.get("/models").status_code == 401
 
 
 def test_the_report_is_one_file_that_loads_nothing(filled: Filled, tmp_path: Path) -> None:

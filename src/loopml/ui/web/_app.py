@@ -14,10 +14,10 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from loopml.artifacts import ArtifactStore
 from loopml.errors import InputError, ModelNotFound
 from loopml.registry import Registry
-from loopml.serving._guard import TokenGuard
 from loopml.spec import Spec
 from loopml.tracking import BaseStore
 from loopml.ui.web._html import CSS_PATH, e, page, stylesheet
+from loopml.ui.web._login import LoginGuard
 from loopml.ui.web._models import (
     model_body,
     models_body,
@@ -36,7 +36,8 @@ class _NotFound(Exception):
 
 def create_ui_app(spec: Spec, store: BaseStore, *, token: str | None = None) -> FastAPI:
     """Return the UI of ``spec``'s pipeline over ``store``; with ``token``, every page but
-    ``/healthz`` needs ``Authorization: Bearer <token>``, as `loopml serve` does."""
+    ``/healthz`` needs ``Authorization: Bearer <token>``, as `loopml serve` does, or the
+    session cookie the ``/login`` form hands out (see :mod:`loopml.ui.web._login`)."""
     registry = Registry(store, ArtifactStore(spec.artifacts_dir))
     app = FastAPI(title="loopml ui", docs_url=None, redoc_url=None, openapi_url=None)
     css = stylesheet()
@@ -105,5 +106,5 @@ def create_ui_app(spec: Spec, store: BaseStore, *, token: str | None = None) -> 
 
 
 def _guarded(app: FastAPI, token: str) -> FastAPI:
-    app.add_middleware(TokenGuard, token=token, open_paths={"/healthz"})
+    app.add_middleware(LoginGuard, token=token)
     return app
