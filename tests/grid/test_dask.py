@@ -55,11 +55,14 @@ def test_a_trial_that_kills_its_workers_fails_after_the_retries(
 
     assert [(c.dataset, c.model) for c in result.failed] == [("eu", "doomed")]
     # Both workers die in turn, so the prepared data dies with them and is sent again:
-    # the scheduler's count for the task then starts afresh, hence 3 or 4 deaths.
-    assert re.match(
-        r"[34] Dask workers died while running this work, more than max_retries=2 allows",
+    # the scheduler's count for the task then starts afresh, and both workers may die
+    # again before the driver hears of it: more than max_retries deaths, a few at most.
+    found = re.match(
+        r"(\d+) Dask workers died while running this work, more than max_retries=2 allows",
         result.failed[0].error or "",
     )
+    assert found is not None, result.failed[0].error
+    assert 3 <= int(found.group(1)) <= 8
     assert {c.model for c in result.cells if c.state is CellState.COMPLETE} == {"logreg", "tree"}
     trials = store.list_trials(run_id=result.run_id)
     assert sorted((t.model, t.state) for t in trials) == [

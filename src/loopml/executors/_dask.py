@@ -26,9 +26,9 @@
   data with them (its shared value, or its result before the driver fetched it), Dask
   cancels the task: it is sent again, and the deaths the scheduler's events pin on it
   count toward ``max_retries``. The scheduler counts afresh for the task sent again, so
-  work that kills every worker it runs on may take a worker or two more than
-  ``max_retries`` allows before it fails. Work that merely lost its data is sent again at
-  most :data:`_MAX_RESENDS` times.
+  work that kills every worker it runs on may take a few workers more than
+  ``max_retries`` allows before it fails (each worker may die once more per resend).
+  Work that merely lost its data is sent again at most :data:`_MAX_RESENDS` times.
 """
 
 from __future__ import annotations
