@@ -143,3 +143,18 @@ def test_two_updates_at_once_promote_once_and_the_loser_records_it(
     kinds = _kinds(registry)
     assert kinds.count("promotion_lost") == 1 and kinds.count("challenge") == 1
     assert [e.kind.value for e in registry.store.list_events(NAME)].count("promote") == 1
+
+
+def test_a_primary_metric_the_champion_was_not_scored_on_is_said_not_crashed_on(
+    registry: Registry,
+) -> None:
+    spec = _spec(registry)
+    root = Path(registry.artifacts.root).parents[1]
+    data = yaml.safe_load((root / "loopml.yaml").read_text())
+    data["metrics"] = {"primary": "balanced_accuracy"}  # changed after v2 was registered
+    (root / "loopml.yaml").write_text(yaml.safe_dump(data))
+    spec = loopml.load_spec(root / "loopml.yaml")
+    _serve(registry, 300, seed=49)
+    outcome = update_model(spec, registry, NAME)
+    assert outcome.action == "skipped"
+    assert "balanced_accuracy" in outcome.reason and "no reference" in outcome.reason

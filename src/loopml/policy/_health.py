@@ -52,6 +52,17 @@ class Performance:
     others: Mapping[str, float]
     note: str
 
+    def describe(self) -> str:
+        """Return the realized score in words, or why there is none."""
+        if self.note:
+            return self.note
+        reference = (
+            f"reference {self.reference:.4f}"
+            if self.reference is not None
+            else "no reference: the version was not scored on it"
+        )
+        return f"{self.metric} {self.realized:.4f} ({reference})"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "metric": self.metric,
@@ -281,9 +292,7 @@ def _quiet(health: Health) -> str:
         part = drift.reason
     else:
         part = f"no dataset drift (share {drift.share:.2f})"
-    p = health.performance
-    score = p.note or f"{p.metric} {p.realized:.4f} vs {p.reference or math.nan:.4f}"
-    return f"{part}; {score}"
+    return f"{part}; {health.performance.describe()}"
 
 
 def _finite(value: float | None) -> float | None:

@@ -172,7 +172,7 @@ def _triggers(
         if p.dropped:
             fired.append(f"{p.metric} dropped to {p.realized:.4f} from {p.reference:.4f}")
         else:
-            quiet.append(p.note or f"{p.metric} {p.realized:.4f} (reference {p.reference:.4f})")
+            quiet.append(p.describe())
     last = registry.store.latest_model_event(name, ModelEventKind.RETRAIN)
     last_at = last.at if last is not None else champion.created_at
     if triggers.new_labels is not None:
