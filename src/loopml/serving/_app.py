@@ -129,7 +129,7 @@ class _Server:
 
     async def predict(
         self, name: str, payload_rows: Any, protocol: str, version: int | None = None
-    ) -> tuple[LoadedModel, str, Prediction]:
+    ) -> Served:
         started = time.perf_counter()
         model = self.slots.get(name)
         if version is not None and version != model.version:
@@ -154,9 +154,38 @@ class _Server:
         self.metrics.requests.labels(name, str(model.version), protocol).inc()
         self.metrics.latency.labels(name, str(model.version)).observe(latency)
         self.metrics.batch_rows.labels(name).observe(len(rows))
+        served = Served(model, request_id, result, *_answers(model, result))
         if self.log is not None:
-            self.log.put(_records(request_id, model, rows, result, latency))
-        return model, request_id, result
+            self.log.put(_records(served, rows, latency))
+        return served
+
+
+@dataclass(frozen=True)
+class Served:
+    """One answered request: the version that answered, its id, and the answers.
+
+    ``raw`` is what ``predict`` gave; ``predictions`` and ``probabilities`` (one
+    ``{class: p}`` per row, None for a regressor) are the same made JSON-ready once, for
+    the response and the prediction log alike.
+    """
+
+    model: LoadedModel
+    request_id: str
+    raw: Prediction
+    predictions: list[Any]
+    probabilities: list[dict[str, float]] | None
+
+
+def _answers(
+    model: LoadedModel, result: Prediction
+) -> tuple[list[Any], list[dict[str, float]] | None]:
+    predictions, probabilities = result
+    labels = plain(np.asarray(predictions))
+    if probabilities is None or model.classes is None:
+        return labels, None
+    return labels, [
+        {str(c): float(p) for c, p in zip(model.classes, row, strict=True)} for row in probabilities
+    ]
 
 
 def _predict(model: LoadedModel, frame: pd.DataFrame) -> Prediction:
@@ -175,38 +204,22 @@ def _predict(model: LoadedModel, frame: pd.DataFrame) -> Prediction:
     return predictions, probabilities
 
 
-def _records(
-    request_id: str,
-    model: LoadedModel,
-    rows: CheckedRows,
-    result: Prediction,
-    latency: float,
-) -> list[PredictionRecord]:
-    predictions, probabilities = result
+def _records(served: Served, rows: CheckedRows, latency: float) -> list[PredictionRecord]:
     now = datetime.now(UTC)
-    labels = plain(np.asarray(predictions))
-    probas = _probabilities(model, probabilities)
+    probas = served.probabilities
     return [
         PredictionRecord(
-            request_id=request_id,
+            request_id=served.request_id,
             row=i,
-            name=model.name,
-            version=model.version,
+            name=served.model.name,
+            version=served.model.version,
             at=now,
             features=features,
-            prediction=labels[i],
+            prediction=served.predictions[i],
             probabilities=None if probas is None else probas[i],
             latency_ms=latency * 1000,
         )
         for i, features in enumerate(rows.records())
-    ]
-
-
-def _probabilities(model: LoadedModel, probabilities: Any) -> Any:
-    if probabilities is None or model.classes is None:
-        return None
-    return [
-        {str(c): float(p) for c, p in zip(model.classes, row, strict=True)} for row in probabilities
     ]
 
 
@@ -284,15 +297,15 @@ def create_app(config: ServeConfig, store: BaseStore) -> Any:
     @app.post("/models/{name}/predict")
     async def predict(name: str, request: Request) -> JSONResponse:
         rows = loopml_rows(json_body(await request.body()))
-        model, request_id, (predictions, probabilities) = await server.predict(name, rows, "loopml")
+        served = await server.predict(name, rows, "loopml")
         # A JSONResponse of plain values: FastAPI's encoder would walk them again.
         return JSONResponse(
             {
-                "model": model.name,
-                "version": model.version,
-                "request_id": request_id,
-                "predictions": plain(np.asarray(predictions)),
-                "probabilities": _probabilities(model, probabilities),
+                "model": served.model.name,
+                "version": served.model.version,
+                "request_id": served.request_id,
+                "predictions": served.predictions,
+                "probabilities": served.probabilities,
             }
         )
 
@@ -328,17 +341,17 @@ def create_app(config: ServeConfig, store: BaseStore) -> Any:
     async def invocations_for(name: str, request: Request) -> JSONResponse:
         try:
             rows = mlflow_rows(await request.body(), request.headers.get("content-type", ""))
-            model, request_id, (predictions, _) = await server.predict(name, rows, "mlflow")
+            served = await server.predict(name, rows, "mlflow")
         except InputRejected as exc:
             server.metrics.errors.labels(name, "400").inc()
             # MLflow answers a bad body with 400 and this shape
             return JSONResponse({"error_code": "BAD_REQUEST", "message": str(exc)}, status_code=400)
         return JSONResponse(
-            {"predictions": plain(np.asarray(predictions))},
+            {"predictions": served.predictions},
             headers={
-                "x-loopml-model": model.name,
-                "x-loopml-version": str(model.version),
-                "x-request-id": request_id,
+                "x-loopml-model": served.model.name,
+                "x-loopml-version": str(served.model.version),
+                "x-request-id": served.request_id,
             },
         )
 
@@ -430,20 +443,19 @@ def create_app(config: ServeConfig, store: BaseStore) -> Any:
         try:
             payload = json_body(await request.body())
             columns = v2_rows(payload)
-            model, request_id, (predictions, probabilities) = await server.predict(
-                name, columns, "v2", version
-            )
+            served = await server.predict(name, columns, "v2", version)
         except InputRejected as exc:
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
         except ModelNotFound as exc:
             return JSONResponse({"error": str(exc)}, status_code=404)
+        predictions, probabilities = served.raw
         values = np.asarray(predictions)
         outputs = [
             {
                 "name": "predict",
                 "shape": [len(values)],
                 "datatype": v2_datatype(values),
-                "data": plain(values),
+                "data": served.predictions,
             }
         ]
         if probabilities is not None:
@@ -458,9 +470,9 @@ def create_app(config: ServeConfig, store: BaseStore) -> Any:
             )
         return JSONResponse(
             {
-                "model_name": model.name,
-                "model_version": str(model.version),
-                "id": str(payload.get("id", request_id)),
+                "model_name": served.model.name,
+                "model_version": str(served.model.version),
+                "id": str(payload.get("id", served.request_id)),
                 "outputs": outputs,
             }
         )
