@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
-
 from loopml.artifacts import ArtifactStore, input_schema, sample_rows
 from loopml.data import Dataset, Prepared, load_datasets, prepare
 from loopml.errors import AliasConflict, ArtifactError
@@ -46,7 +44,7 @@ from loopml.tracking import (
     TrialState,
     get_store,
 )
-from loopml.tuning import MAX_ANSWERS, RungOutcome, RungTask, run_shared_rung, task_fields
+from loopml.tuning import RungOutcome, RungTask, answer_rows, run_shared_rung, task_fields
 
 __all__ = ["Force", "open_store", "recover_abandoned", "run", "validate"]
 
@@ -129,13 +127,6 @@ def run(
     finally:
         if owns_store:
             db.close()
-
-
-def _spread(frame: Any, n: int) -> Any:
-    """Return at most ``n`` rows of ``frame``, evenly spread (as the workers pick them)."""
-    if len(frame) <= n:
-        return frame
-    return frame.iloc[np.linspace(0, len(frame) - 1, n).astype(int)]
 
 
 def recover_abandoned(store: BaseStore, pipeline: str) -> list[str]:
@@ -509,7 +500,9 @@ class _Driver:
         try:
             if predictions is None:  # trained by an earlier run: ask the saved model
                 pipeline = self.artifacts.load(record.uri, sha256=record.sha256)
-                predictions = pipeline.predict(_spread(prepared.X_raw_valid, MAX_ANSWERS))
+                predictions = pipeline.predict(
+                    prepared.X_raw_valid.iloc[answer_rows(len(prepared.X_raw_valid))]
+                )
         except ArtifactError as exc:
             # Types loopml does not trust (a user's own estimator): the inputs are still
             # profiled; only the drift of the answers goes unwatched.

@@ -225,9 +225,15 @@ def _answers(fitted: Any, prepared: Prepared) -> np.ndarray:
     load the artifact again just to profile its answers.
     """
     X = prepared.X_final if prepared.refit else prepared.folds[0].X_valid
-    if len(X) > MAX_ANSWERS:
-        X = X[np.linspace(0, len(X) - 1, MAX_ANSWERS).astype(int)]
-    return np.asarray(fitted.predict(X))
+    return np.asarray(fitted.predict(X[answer_rows(len(X))]))
+
+
+def answer_rows(n: int) -> np.ndarray:
+    """Return the positions of the rows (of ``n``) whose answers a profile keeps: all of
+    them, or ``MAX_ANSWERS`` evenly spread. Workers and the driver pick the same ones."""
+    if n <= MAX_ANSWERS:
+        return np.arange(n)
+    return np.linspace(0, n - 1, MAX_ANSWERS).astype(int)
 
 
 def _training_rows(
