@@ -10,16 +10,18 @@ champion goes back, and the timeline says why. Each promotion is judged once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from loopml.errors import AliasConflict
 from loopml.monitoring import metric_dropped
-from loopml.policy._health import score_version, score_window
+from loopml.policy._health import record_event, score_version, score_window
 from loopml.policy._window import read_window
 from loopml.registry import Registry
 from loopml.spec import Spec
 from loopml.tracking import EventKind, ModelEvent, ModelEventKind
+
+GUARD = ModelEventKind.GUARD
 
 __all__ = ["GuardOutcome", "guard_champion"]
 
@@ -96,40 +98,33 @@ def guard_champion(
         f"{metric} {new_score:.4f} on v{champion.version}'s first {len(new)} labelled rows "
         f"vs {old_score:.4f} for {basis} (margin {margin:g})"
     )
-    data = {"previous": previous, "new_score": new_score, "old_score": old_score, "rows": rows}
-    if not metric_dropped(old_score, new_score, margin=margin):
-        reason = f"kept v{champion.version}: {numbers}"
-        _guard_event(registry, name, champion.version, now, actor, reason, data, False)
-        return GuardOutcome(
-            champion.version, previous, "kept", reason, champion.version, new_score, old_score
-        )
-    reason = f"rolled back to v{previous}: {numbers}"
-    try:
-        registry.promote(
-            name,
-            previous,
-            expected=champion.version,
-            actor=actor,
-            reason=reason,
-            kind=EventKind.ROLLBACK,
-        )
-    except AliasConflict as exc:  # someone moved it meanwhile: their decision stands
-        reason = f"did not roll back, the champion moved meanwhile: {exc}"
-        _guard_event(registry, name, champion.version, now, actor, reason, data, False)
-        after = registry.champion(name)
-        return GuardOutcome(
-            champion.version,
-            previous,
-            "kept",
-            reason,
-            after.version if after else champion.version,
-            new_score,
-            old_score,
-        )
-    _guard_event(registry, name, champion.version, now, actor, reason, data, True)
-    return GuardOutcome(
-        champion.version, previous, "rolled_back", reason, previous, new_score, old_score
-    )
+    verdict, after = "kept", champion.version
+    reason = f"kept v{champion.version}: {numbers}"
+    if metric_dropped(old_score, new_score, margin=margin):
+        try:
+            registry.promote(
+                name,
+                previous,
+                expected=champion.version,
+                actor=actor,
+                reason=f"rolled back to v{previous}: {numbers}",
+                kind=EventKind.ROLLBACK,
+            )
+            verdict, after = "rolled_back", previous
+            reason = f"rolled back to v{previous}: {numbers}"
+        except AliasConflict as exc:  # someone moved it meanwhile: their decision stands
+            reason = f"did not roll back, the champion moved meanwhile: {exc}"
+            moved = registry.champion(name)
+            after = moved.version if moved else champion.version
+    data = {
+        "previous": previous,
+        "new_score": new_score,
+        "old_score": old_score,
+        "rows": rows,
+        "rolled_back": verdict == "rolled_back",
+    }
+    record_event(registry, name, GUARD, now, actor, reason, champion.version, data)
+    return GuardOutcome(champion.version, previous, verdict, reason, after, new_score, old_score)
 
 
 def _promotion_of(registry: Registry, name: str, version: int) -> ModelEvent | None:
@@ -138,26 +133,3 @@ def _promotion_of(registry: Registry, name: str, version: int) -> ModelEvent | N
         if event.version == version and event.data.get("promoted"):
             return event
     return None
-
-
-def _guard_event(
-    registry: Registry,
-    name: str,
-    version: int,
-    at: datetime,
-    actor: str,
-    reason: str,
-    data: dict[str, Any],
-    rolled_back: bool,
-) -> None:
-    registry.store.add_model_event(
-        ModelEvent(
-            name=name,
-            kind=ModelEventKind.GUARD,
-            at=max(at, datetime.now(UTC)),  # as _update's events
-            actor=actor,
-            reason=reason,
-            version=version,
-            data={**data, "rolled_back": rolled_back},
-        )
-    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,10 +24,13 @@ from loopml.registry import Registry, default_actor
 from loopml.spec import Spec, metric_task
 from loopml.tracking import ModelEvent, ModelEventKind, ModelVersion
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "Health",
     "Performance",
     "check_health",
+    "record_event",
     "record_health",
     "score_version",
     "score_window",
@@ -282,6 +286,30 @@ def record_health(registry: Registry, health: Health, *, actor: str | None = Non
             data=health.summary(),
         )
     )
+
+
+def record_event(
+    registry: Registry,
+    name: str,
+    kind: ModelEventKind,
+    at: datetime,
+    actor: str,
+    reason: str,
+    version: int | None,
+    data: Mapping[str, Any],
+) -> None:
+    """Add a decision to the model's timeline, stamped when it happened.
+
+    A retrain takes a while: the stamp orders the event right among the alias moves it
+    caused; a decision "as of" a later time keeps that time.
+    """
+    at = max(at, datetime.now(UTC))
+    registry.store.add_model_event(
+        ModelEvent(
+            name=name, kind=kind, at=at, actor=actor, reason=reason, version=version, data=data
+        )
+    )
+    log.info("%s: %s: %s", name, kind.value, reason)
 
 
 def _quiet(health: Health) -> str:

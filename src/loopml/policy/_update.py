@@ -8,7 +8,6 @@ trained on, and a promotion by compare-and-set (or the lost race).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,15 +17,20 @@ from loopml.errors import AliasConflict, InputError
 from loopml.grid import RunObserver, run
 from loopml.policy._data import augmented_dataset
 from loopml.policy._guard import GuardOutcome, guard_champion
-from loopml.policy._health import Health, check_health, record_health, score_version
+from loopml.policy._health import (
+    Health,
+    check_health,
+    record_event,
+    record_health,
+    score_version,
+)
 from loopml.policy._window import ServedWindow, read_window
 from loopml.registry import CHALLENGER, Registry, default_actor
 from loopml.spec import Spec
-from loopml.tracking import ModelEvent, ModelEventKind, ModelVersion
+from loopml.tracking import ModelEventKind, ModelVersion
 
 __all__ = ["UpdateOutcome", "dataset_of", "update_model"]
 
-log = logging.getLogger(__name__)
 
 Action = Literal["skipped", "kept", "promoted", "lost", "rolled_back", "failed"]
 
@@ -100,7 +104,7 @@ def update_model(
     assert champion is not None  # check_health raised otherwise
 
     def skip(reason: str, **data: Any) -> UpdateOutcome:
-        _event(registry, name, ModelEventKind.RETRAIN_SKIPPED, now, actor, reason, None, data)
+        record_event(registry, name, ModelEventKind.RETRAIN_SKIPPED, now, actor, reason, None, data)
         return UpdateOutcome(name, "skipped", reason, champion.version, health=health, guard=guard)
 
     fired, quiet = _triggers(spec, registry, name, champion, health, now)
@@ -233,17 +237,17 @@ def _retrain_and_challenge(
     change = result.champions.get(dataset)
     if change is None:
         reason = f"retrain failed: no cell of run {result.run_id[:8]} completed"
-        _event(registry, name, ModelEventKind.RETRAIN, now, actor, reason, None, numbers)
+        record_event(registry, name, ModelEventKind.RETRAIN, now, actor, reason, None, numbers)
         return UpdateOutcome(name, "failed", reason, champion.version, health=health, guard=guard)
     if not change.changed:
         reason = (
             f"retrained on {data.n_rows} rows ({'; '.join(fired)}): the best model is the "
             f"champion v{champion.version} itself"
         )
-        _event(registry, name, ModelEventKind.RETRAIN, now, actor, reason, None, numbers)
+        record_event(registry, name, ModelEventKind.RETRAIN, now, actor, reason, None, numbers)
         return UpdateOutcome(name, "kept", reason, champion.version, health=health, guard=guard)
     challenger = change.version.version
-    _event(
+    record_event(
         registry,
         name,
         ModelEventKind.RETRAIN,
@@ -297,7 +301,9 @@ def _challenge(
     common: dict[str, Any] = {"health": health, "guard": guard, "challenger": challenger}
     if not beats:
         reason = f"kept the champion: {verdict}"
-        _event(registry, name, ModelEventKind.CHALLENGE, now, actor, reason, challenger, scores)
+        record_event(
+            registry, name, ModelEventKind.CHALLENGE, now, actor, reason, challenger, scores
+        )
         return UpdateOutcome(name, "kept", reason, champion.version, scores=scores, **common)
     try:
         registry.promote(
@@ -305,7 +311,7 @@ def _challenge(
         )
     except AliasConflict as exc:
         reason = f"lost the race: {exc} ({verdict})"
-        _event(
+        record_event(
             registry, name, ModelEventKind.PROMOTION_LOST, now, actor, reason, challenger, scores
         )
         after = registry.champion(name)
@@ -314,29 +320,8 @@ def _challenge(
         )
     scores["promoted"] = True
     reason = f"promoted: {verdict}"
-    _event(registry, name, ModelEventKind.CHALLENGE, now, actor, reason, challenger, scores)
+    record_event(registry, name, ModelEventKind.CHALLENGE, now, actor, reason, challenger, scores)
     return UpdateOutcome(name, "promoted", reason, challenger, scores=scores, **common)
-
-
-def _event(
-    registry: Registry,
-    name: str,
-    kind: ModelEventKind,
-    at: datetime,
-    actor: str,
-    reason: str,
-    version: int | None,
-    data: Mapping[str, Any],
-) -> None:
-    # Stamped when it happened (a retrain takes a while), so that the timeline orders it
-    # right among the alias moves; a decision "as of" a later time keeps that time.
-    at = max(at, datetime.now(UTC))
-    registry.store.add_model_event(
-        ModelEvent(
-            name=name, kind=kind, at=at, actor=actor, reason=reason, version=version, data=data
-        )
-    )
-    log.info("%s: %s: %s", name, kind.value, reason)
 
 
 def _ago(seconds: float) -> str:
