@@ -15,18 +15,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
-from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-__all__ = ["COOKIE", "LoginGuard"]
+from loopml.serving._guard import ASGIApp, Receive, Scope, Send
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+__all__ = ["COOKIE", "LoginGuard"]
 
 COOKIE = "loopml_ui"
 _OPEN = frozenset({"/healthz"})
